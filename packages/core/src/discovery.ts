@@ -105,6 +105,12 @@ export function findEngine(name: unknown): EnginePlugin {
     return plugin;
   }
   const installed = listEngines();
+  if (installed.includes(name)) {
+    throw new PmemkvError(
+      'WRONG_ENGINE_NAME',
+      `the engine '${name}' has a package folder in node_modules but no loadable entry point: build it (pnpm run build in its folder) or reinstall it`,
+    );
+  }
   throw new PmemkvError(
     'WRONG_ENGINE_NAME',
     `unknown engine '${name}': installed engines are ${installed.join(', ')}; install @pmemkv/engine-${name} (or pmemkv-engine-${name}) or register it with registerEngine()`,

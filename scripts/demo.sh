@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the demo (examples/src/demo.ts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PMEM_IS_PMEM_FORCE="${PMEM_IS_PMEM_FORCE:-1}"
+pnpm run --silent demo
