@@ -3,6 +3,7 @@
 # with npm), installs the workspace's dependencies from the lockfile, and builds every package
 # (native addons included). Safe to run again: each step is skipped or cached when done.
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
