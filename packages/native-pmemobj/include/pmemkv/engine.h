@@ -20,6 +20,16 @@
 
 namespace pmemkv {
 
+// How the glue calls an engine; given once, at registration (PMEMKV_REGISTER_ENGINE).
+enum ThreadModel {
+  // Every method may be called concurrently from several threads; the glue takes no lock
+  // around data operations.
+  kThreadSafe,
+  // One call at a time: the glue holds the engine's mutex around every call, sync and async,
+  // so calls come from one thread at a time (not always the same thread).
+  kSerialized,
+};
+
 // Bytes. Keys and values may be empty and may contain '\0' anywhere.
 using Slice = std::string_view;
 
@@ -97,6 +107,14 @@ struct Config {
   double NumberOr(std::string_view key, double fallback) const {
     const Item* it = Find(key);
     return it && it->type == Item::Type::kNumber ? it->number_value : fallback;
+  }
+  bool BoolOr(std::string_view key, bool fallback) const {
+    const Item* it = Find(key);
+    return it && it->type == Item::Type::kBool ? it->bool_value : fallback;
+  }
+  std::string StringOr(std::string_view key, std::string fallback) const {
+    const Item* it = Find(key);
+    return it && it->type == Item::Type::kString ? it->string_value : fallback;
   }
 };
 

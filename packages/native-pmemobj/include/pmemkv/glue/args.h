@@ -1,0 +1,220 @@
+// Argument decoding: keys, values, ranges, limits, batches, defrag percentages.
+// Part of glue.h, which includes it after <node_api.h>; engines include <pmemkv/glue.h> only.
+#pragma once
+
+#ifndef PMEMKV_GLUE_INTERNAL
+#error "include <pmemkv/glue.h>, not its parts"
+#endif
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../engine.h"
+#include "../status.h"
+#include "errors.h"
+#include "registry.h"
+
+namespace pmemkv {
+namespace glue __attribute__((visibility("hidden"))) {
+
+// Property names read from ranges and batch operations.
+enum PropertyName { kType, kKey, kValue, kLower, kLowerInclusive, kUpper, kUpperInclusive };
+
+// obj[name] (undefined when absent), or nullptr when N-API failed.
+inline napi_value GetProperty(napi_env env, napi_value obj, PropertyName name) {
+  static const char* const kNames[] = {"type", "key", "value", "lower", "lowerInclusive", "upper", "upperInclusive"};
+  napi_value value;
+  if (napi_get_named_property(env, obj, kNames[name], &value) != napi_ok) return nullptr;
+  return value;
+}
+
+// Nothing here allocates on the heap for Buffers, nor for strings whose
+// UTF-8 form fits the inline buffer.
+
+inline bool IsUndefined(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t == napi_undefined;
+}
+
+// Bytes of one argument, valid until the BytesArg is destroyed (and, for a Buffer, as long as
+// JS does not change it: during one synchronous call). Not copyable.
+class BytesArg {
+ public:
+  BytesArg() = default;
+  BytesArg(const BytesArg&) = delete;
+  BytesArg& operator=(const BytesArg&) = delete;
+
+  // False when `v` is neither a string nor an ArrayBufferView.
+  bool Decode(napi_env env, napi_value v) {
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok) return false;
+    if (t == napi_string) return DecodeString(env, v);
+    if (t != napi_object) return false;
+    // Node's napi_get_buffer_info accepts every ArrayBufferView (Buffer, Uint8Array, any
+    // TypedArray, DataView) and gives the bytes of the view.
+    void* data = nullptr;
+    size_t size = 0;
+    if (napi_get_buffer_info(env, v, &data, &size) != napi_ok) return false;
+    data_ = size == 0 ? "" : static_cast<const char*>(data);
+    size_ = size;
+    return true;
+  }
+
+  Slice slice() const noexcept { return Slice(data_, size_); }
+
+ private:
+  // napi_get_value_string_utf8 writes at most kInline - 1 bytes and only whole characters
+  // (at most 4 bytes each), so a result shorter than kInline - 4 bytes is the whole string.
+  bool DecodeString(napi_env env, napi_value v) {
+    size_t n = 0;
+    if (napi_get_value_string_utf8(env, v, inline_, kInline, &n) != napi_ok) return false;
+    if (n + 4 >= kInline) {
+      size_t full = 0;
+      if (napi_get_value_string_utf8(env, v, nullptr, 0, &full) != napi_ok) return false;
+      if (full != n) {
+        heap_.reset(new char[full + 1]);
+        if (napi_get_value_string_utf8(env, v, heap_.get(), full + 1, &n) != napi_ok) return false;
+        data_ = heap_.get();
+        size_ = n;
+        return true;
+      }
+    }
+    data_ = inline_;
+    size_ = n;
+    return true;
+  }
+
+  static constexpr size_t kInline = 256;
+  char inline_[kInline];
+  std::unique_ptr<char[]> heap_;
+  const char* data_ = "";
+  size_t size_ = 0;
+};
+
+// A range argument: undefined (everything) or { lower?, lowerInclusive?, upper?, upperInclusive? }.
+class RangeArg {
+ public:
+  Status Decode(napi_env env, napi_value v) {
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok) return Status::InvalidArgument("range could not be read");
+    if (t == napi_undefined || t == napi_null) return Status::OK();
+    if (t != napi_object) return Status::InvalidArgument("range must be an object or undefined");
+    Status s = DecodeBound(env, v, kLower, kLowerInclusive, &lower_, &range_.lower);
+    if (s.ok()) s = DecodeBound(env, v, kUpper, kUpperInclusive, &upper_, &range_.upper);
+    return s;
+  }
+
+  const KeyRange& range() const noexcept { return range_; }
+
+ private:
+  static Status DecodeBound(napi_env env, napi_value obj, PropertyName key_name, PropertyName inclusive_name,
+                            BytesArg* bytes, Bound* bound) {
+    napi_value key = GetProperty(env, obj, key_name);
+    if (key == nullptr) return Status::InvalidArgument("range could not be read");
+    if (IsUndefined(env, key)) return Status::OK();
+    if (!bytes->Decode(env, key)) return NotBytes("a range bound");
+    napi_value inclusive = GetProperty(env, obj, inclusive_name);
+    bool flag = false;
+    if (inclusive == nullptr) return Status::InvalidArgument("range could not be read");
+    if (!IsUndefined(env, inclusive) && napi_get_value_bool(env, inclusive, &flag) != napi_ok)
+      return Status::InvalidArgument("range inclusive flags must be booleans");
+    bound->key = bytes->slice();
+    bound->present = true;
+    bound->inclusive = flag;
+    return Status::OK();
+  }
+
+  BytesArg lower_, upper_;
+  KeyRange range_;
+};
+
+// A range with its bound keys copied, for async work.
+struct OwnedRange {
+  std::string lower, upper;
+  KeyRange range;
+
+  void CopyFrom(const KeyRange& r) {
+    range = r;
+    if (r.lower.present) lower.assign(r.lower.key.data(), r.lower.key.size());
+    if (r.upper.present) upper.assign(r.upper.key.data(), r.upper.key.size());
+    range.lower.key = lower;
+    range.upper.key = upper;
+  }
+};
+
+// `limit` of scan: a whole number >= 0 or Infinity (no limit); undefined means no limit.
+inline Status DecodeLimit(napi_env env, napi_value v, uint64_t* limit) {
+  *limit = UINT64_MAX;
+  if (IsUndefined(env, v)) return Status::OK();
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || std::isnan(d) || d < 0)
+    return Status::InvalidArgument("limit must be a number >= 0 or Infinity");
+  if (d < 18446744073709551616.0) *limit = static_cast<uint64_t>(d);
+  return Status::OK();
+}
+
+inline Status DecodeBool(napi_env env, napi_value v, const char* what, bool* out) {
+  *out = false;
+  if (IsUndefined(env, v)) return Status::OK();
+  if (napi_get_value_bool(env, v, out) != napi_ok)
+    return Status::InvalidArgument(std::string(what) + " must be a boolean");
+  return Status::OK();
+}
+
+// batch(ops): [{ type: 'put' | 'del', key, value? }], copied into engine BatchOps.
+inline Status DecodeBatch(napi_env env, napi_value v, std::vector<BatchOp>* ops) {
+  bool is_array = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &n) != napi_ok)
+    return Status::InvalidArgument("batch operations must be an array");
+  return Guard([&]() -> Status {
+    ops->reserve(n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value item, type, key, value;
+      napi_valuetype t;
+      if (napi_get_element(env, v, i, &item) != napi_ok || napi_typeof(env, item, &t) != napi_ok ||
+          t != napi_object || (type = GetProperty(env, item, kType)) == nullptr ||
+          (key = GetProperty(env, item, kKey)) == nullptr || (value = GetProperty(env, item, kValue)) == nullptr)
+        return Status::InvalidArgument("batch operation " + std::to_string(i) + " must be an object");
+      char name[8];
+      size_t len = 0;
+      if (napi_get_value_string_utf8(env, type, name, sizeof(name), &len) != napi_ok ||
+          (std::strcmp(name, "put") != 0 && std::strcmp(name, "del") != 0))
+        return Status::InvalidArgument("batch operation " + std::to_string(i) + " has a type other than 'put' or 'del'");
+      BatchOp op;
+      op.is_put = name[0] == 'p';
+      BytesArg k;
+      if (!k.Decode(env, key)) return NotBytes("a batch key");
+      op.key.assign(k.slice().data(), k.slice().size());
+      if (op.is_put) {
+        BytesArg val;
+        if (!val.Decode(env, value)) return NotBytes("a batch value");
+        op.value.assign(val.slice().data(), val.slice().size());
+      }
+      ops->push_back(std::move(op));
+    }
+    return Status::OK();
+  });
+}
+
+inline Status DecodePercent(napi_env env, napi_value v, const char* what, double* out) {
+  if (napi_get_value_double(env, v, out) != napi_ok || !(*out >= 0 && *out <= 100))
+    return Status::InvalidArgument(std::string(what) + " must be a number from 0 to 100");
+  return Status::OK();
+}
+
+inline Status DecodeDefrag(napi_env env, const napi_value* argv, double* start, double* amount) {
+  Status s = DecodePercent(env, argv[0], "defrag startPercent", start);
+  if (s.ok()) s = DecodePercent(env, argv[1], "defrag amountPercent", amount);
+  if (s.ok() && *start + *amount > 100)
+    s = Status::InvalidArgument("defrag startPercent + amountPercent must not exceed 100");
+  return s;
+}
+
+}  // namespace glue
+}  // namespace pmemkv

@@ -1,0 +1,204 @@
+// Registry: the engines an addon has open, keyed by the real path of their pool.
+//
+// libpmemobj refuses to open a pool twice in one process (it locks the file while it is
+// open), so every open of the same path, from any thread or worker_thread, shares one engine
+// instance through a shared_ptr<LiveEngine>. Each JS handle holds one reference and each
+// in-flight async operation holds one more; the engine (and with it its pool) is destroyed
+// when the last reference is released.
+//
+// Scope: one registry per engine addon (its symbols are hidden), shared by every Node.js
+// environment (main thread and workers) that loads the addon. Two different engine addons
+// cannot share a pool anyway: each pool carries its engine's layout name, and Pool::Open
+// refuses a pool of another layout with INVALID_ARGUMENT.
+//
+// Thread-safety: a Registry is safe for concurrent access from multiple threads without any
+// external synchronization. Acquire holds the registry mutex while an engine opens, and the
+// release of the last reference holds it while the engine closes, so a path is never being
+// closed and reopened at the same time.
+#pragma once
+
+#include <stdlib.h>
+
+#include <climits>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../engine.h"
+#include "../status.h"
+
+namespace pmemkv {
+namespace glue __attribute__((visibility("hidden"))) {
+
+using OpenFn = Status (*)(const Config& cfg, std::unique_ptr<Engine>* out);
+
+// What PMEMKV_REGISTER_ENGINE records about an engine class.
+struct EngineInfo {
+  const char* name;    // runtime name, e.g. "cmap"
+  ThreadModel model;   // kThreadSafe or kSerialized
+  OpenFn open;         // EngineClass::Open
+};
+
+// Runs `f` (returning Status), turning any exception into a Status: engines must not throw
+// across the SDK boundary, and an exception must never reach N-API or a libuv thread.
+template <class F>
+Status Guard(F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("out of memory (DRAM)");
+  } catch (const std::exception& e) {
+    return Status::Unknown(std::string("engine failed: ") + e.what());
+  } catch (...) {
+    return Status::Unknown("engine failed with an unknown exception");
+  }
+}
+
+// One open engine instance.
+class LiveEngine {
+ public:
+  LiveEngine(const EngineInfo& info, std::string key, std::unique_ptr<Engine> engine)
+      : info_(info), key_(std::move(key)), engine_(std::move(engine)) {}
+
+  const EngineInfo& info() const noexcept { return info_; }
+  // The registry key (real path of the pool), empty for an engine opened without a path.
+  const std::string& key() const noexcept { return key_; }
+
+  // Calls f(Engine&) -> Status; for a kSerialized engine with mutex_ held, so that calls
+  // from the JS threads and the libuv pool reach it one at a time. Never throws.
+  template <class F>
+  Status Call(F&& f) {
+    if (info_.model == kSerialized) {
+      return Guard([&]() -> Status {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return f(*engine_);
+      });
+    }
+    return Guard([&]() -> Status { return f(*engine_); });
+  }
+
+  // Destroys the engine (closing its pool). Called once, by the release of the last reference.
+  void Destroy() noexcept { engine_.reset(); }
+
+ private:
+  const EngineInfo& info_;
+  const std::string key_;
+  std::unique_ptr<Engine> engine_;
+  std::mutex mutex_;  // serializes calls into a kSerialized engine
+};
+
+class Registry {
+ public:
+  // The addon's registry. Never destroyed: a libuv thread may release the last reference
+  // while the process exits.
+  static Registry& Get() {
+    static Registry* registry = new Registry();
+    return *registry;
+  }
+
+  // The key for `path`: its real path, or for a file that does not exist yet the real path of
+  // its directory plus its name; the path itself when neither resolves.
+  static std::string KeyFor(const std::string& path) {
+    char buf[PATH_MAX];
+    if (::realpath(path.c_str(), buf) != nullptr) return buf;
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (!name.empty() && name != "." && name != ".." && ::realpath(dir.c_str(), buf) != nullptr) {
+      std::string key = buf;
+      if (key.back() != '/') key += '/';
+      return key + name;
+    }
+    return path;
+  }
+
+  // Opens `info`'s engine on cfg.path, or shares the instance already open on that path.
+  // INVALID_ARGUMENT when the path is open under another engine, or when
+  // create_or_error_if_exists is set and the path is open (the pool exists).
+  Status Acquire(const EngineInfo& info, const Config& cfg, std::shared_ptr<LiveEngine>* out) {
+    std::string key = KeyFor(cfg.path);
+    std::shared_ptr<LiveEngine> live;  // declared before the lock: released after unlocking
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      auto it = live_.find(key);
+      if (it == live_.end()) break;
+      live = it->second.lock();
+      if (live) break;
+      // Its last reference is gone and its pool is being closed: wait until it is.
+      closed_.wait(lock);
+    }
+    if (live) {
+      if (std::string(live->info().name) != info.name)
+        return Status::InvalidArgument("pool file " + cfg.path + " is open in this process with the " +
+                                       live->info().name + " engine: close it before opening it with " +
+                                       info.name);
+      if (cfg.create_or_error_if_exists)
+        return Status::InvalidArgument("pool file " + cfg.path +
+                                       " already exists (it is open in this process): open it without "
+                                       "create_or_error_if_exists");
+      *out = std::move(live);
+      return Status::OK();
+    }
+    std::unique_ptr<Engine> engine;
+    Status s = Open(info, cfg, &engine);
+    if (!s.ok()) return s;
+    return Guard([&]() -> Status {
+      auto* raw = new LiveEngine(info, key, std::move(engine));
+      std::shared_ptr<LiveEngine> shared(raw, [](LiveEngine* e) { Registry::Get().Release(e); });
+      live_[key] = shared;
+      *out = std::move(shared);
+      return Status::OK();
+    });
+  }
+
+  // Opens a private instance that no other open shares (an engine opened without a path).
+  static Status OpenUnshared(const EngineInfo& info, const Config& cfg, std::shared_ptr<LiveEngine>* out) {
+    std::unique_ptr<Engine> engine;
+    Status s = Open(info, cfg, &engine);
+    if (!s.ok()) return s;
+    return Guard([&]() -> Status {
+      *out = std::make_shared<LiveEngine>(info, std::string(), std::move(engine));
+      return Status::OK();
+    });
+  }
+
+  // The keys of the engines open now (for diagnostics and tests).
+  std::vector<std::string> LiveKeys() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> keys;
+    for (const auto& kv : live_)
+      if (!kv.second.expired()) keys.push_back(kv.first);
+    return keys;
+  }
+
+ private:
+  Registry() = default;
+
+  static Status Open(const EngineInfo& info, const Config& cfg, std::unique_ptr<Engine>* engine) {
+    Status s = Guard([&] { return info.open(cfg, engine); });
+    if (s.ok() && !*engine) return Status::Unknown(std::string(info.name) + " engine opened without an instance");
+    return s;
+  }
+
+  // The deleter of every shared LiveEngine: runs on the thread that drops the last reference.
+  void Release(LiveEngine* e) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    e->Destroy();  // the pool is closed before the path can be acquired again
+    live_.erase(e->key());
+    delete e;
+    closed_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable closed_;  // signalled when an engine in live_ has been destroyed
+  std::map<std::string, std::weak_ptr<LiveEngine>> live_;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace glue
+}  // namespace pmemkv
