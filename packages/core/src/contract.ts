@@ -110,7 +110,7 @@ export interface EngineHandle {
   /**
    * Up to `limit` entries of `range` as a flat array `[key0, value0, key1, value1, ...]`, in key
    * order (descending when `reverse`) on sorted engines and in the engine's own order otherwise.
-   * Unsorted engines are called with `range` undefined and `limit` = Infinity.
+   * Unsorted engines are called with `range` undefined and `reverse` false (their walk is read in one call).
    */
   scan(range: KeyRange | undefined, reverse: boolean, limit: number): Buffer[];
   /** Applies `ops` in order; atomically when the engine has `transactions`. */

@@ -131,6 +131,7 @@ export class Database<K = string, V = string> {
 
   /** @internal */
   _require(capability: 'sorted' | 'iterators' | 'defrag' | 'reverse', method: string): void {
+    this.#open();
     if (!this.#plugin.capabilities[capability]) {
       const why = capability === 'sorted' ? 'it does not keep keys in order' : `it has no ${capability} support`;
       throw new PmemkvError('NOT_SUPPORTED', `${method}() is not supported by the ${this.engine} engine: ${why}; see db.capabilities`);
@@ -446,6 +447,7 @@ export class Database<K = string, V = string> {
 export class DatabasePromises<K, V> {
   readonly #db: Database<K, V>;
   readonly #handle: () => EngineHandle;
+  readonly #isOpen = (): boolean => this.#db.isOpen;
 
   /** @internal */
   constructor(db: Database<K, V>, handle: () => EngineHandle) {
@@ -466,14 +468,14 @@ export class DatabasePromises<K, V> {
     return this.#start(() => {
       const k = this.#db._key(key);
       const v = this.#db._value(value);
-      return this.#call((h) => (h.async ? h.async.put(k, v) : later(() => h.put(k, v))));
+      return this.#call((h) => (h.async ? h.async.put(k, v) : later(() => h.put(k, v), this.#isOpen)));
     });
   }
 
   get(key: KeyInput): Promise<V | undefined> {
     return this.#start(async () => {
       const k = this.#db._key(key);
-      const buf = await this.#call((h) => (h.async ? h.async.get(k) : later(() => h.get(k))));
+      const buf = await this.#call((h) => (h.async ? h.async.get(k) : later(() => h.get(k), this.#isOpen)));
       return buf === undefined ? undefined : this.#db._decodeValue(buf);
     });
   }
@@ -481,35 +483,35 @@ export class DatabasePromises<K, V> {
   exists(key: KeyInput): Promise<boolean> {
     return this.#start(() => {
       const k = this.#db._key(key);
-      return this.#call((h) => (h.async ? h.async.exists(k) : later(() => h.exists(k))));
+      return this.#call((h) => (h.async ? h.async.exists(k) : later(() => h.exists(k), this.#isOpen)));
     });
   }
 
   remove(key: KeyInput): Promise<boolean> {
     return this.#start(() => {
       const k = this.#db._key(key);
-      return this.#call((h) => (h.async ? h.async.remove(k) : later(() => h.remove(k))));
+      return this.#call((h) => (h.async ? h.async.remove(k) : later(() => h.remove(k), this.#isOpen)));
     });
   }
 
   batch(ops: readonly BatchOperation<V>[]): Promise<void> {
     return this.#start(() => {
       const encoded = this.#db._batchOps(ops);
-      return this.#call((h) => (h.async ? h.async.batch(encoded) : later(() => h.batch(encoded))));
+      return this.#call((h) => (h.async ? h.async.batch(encoded) : later(() => h.batch(encoded), this.#isOpen)));
     });
   }
 
   defrag(startPercent = 0, amountPercent = 100): Promise<void> {
     return this.#start(() => {
       const [s, a] = this.#db._defragArgs(startPercent, amountPercent);
-      return this.#call((h) => (h.async?.defrag ? h.async.defrag(s, a) : later(() => h.defrag!(s, a))));
+      return this.#call((h) => (h.async?.defrag ? h.async.defrag(s, a) : later(() => h.defrag!(s, a), this.#isOpen)));
     });
   }
 
   #count(range: () => KeyRange | undefined): Promise<number> {
     return this.#start(() => {
       const r = range();
-      return this.#call((h) => (h.async ? h.async.count(r) : later(() => h.count(r))));
+      return this.#call((h) => (h.async ? h.async.count(r) : later(() => h.count(r), this.#isOpen)));
     });
   }
 
@@ -542,7 +544,7 @@ export class DatabasePromises<K, V> {
     for (;;) {
       const want = sorted ? Math.min(chunk, remaining) : remaining;
       const r = range;
-      const flat = await this.#call((h) => (h.async ? h.async.scan(r, plan.reverse, want) : later(() => h.scan(r, plan.reverse, want))));
+      const flat = await this.#call((h) => (h.async ? h.async.scan(r, plan.reverse, want) : later(() => h.scan(r, plan.reverse, want), this.#isOpen)));
       for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
       const got = flat.length / 2;
       remaining -= got;
@@ -603,11 +605,15 @@ export class DatabasePromises<K, V> {
   }
 }
 
-/** Runs a sync engine call in a later turn, for engines without async twins. */
-function later<T>(fn: () => T): Promise<T> {
+/**
+ * Runs a sync engine call in a later turn, for engines without async twins. `isOpen` is checked
+ * again when the call runs: a database closed in between rejects instead of reaching a closed handle.
+ */
+function later<T>(fn: () => T, isOpen: () => boolean): Promise<T> {
   return new Promise((resolve, reject) => {
     setImmediate(() => {
       try {
+        if (!isOpen()) throw closedError();
         resolve(fn());
       } catch (err) {
         reject(err);

@@ -50,10 +50,13 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  */
 export function toPmemkvError(err: unknown): PmemkvError {
   if (err instanceof PmemkvError) return err;
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    if (isErrorCode(code)) return new PmemkvError(code, err.message);
-    return new PmemkvError('UNKNOWN_ERROR', `engine failed: ${err.message}`, { cause: err });
+  // Errors thrown by native addons belong to the main realm, so `instanceof Error` is false for
+  // them inside a vm context (jest, REPL contexts): look at the shape, not the prototype.
+  if (err !== null && typeof err === 'object') {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : String(err);
+    if (isErrorCode(code)) return new PmemkvError(code, text);
+    return new PmemkvError('UNKNOWN_ERROR', `engine failed: ${text}`, { cause: err });
   }
   return new PmemkvError('UNKNOWN_ERROR', `engine failed: ${String(err)}`, { cause: err });
 }

@@ -237,3 +237,20 @@ describe('blackhole', () => {
     expect(thrown(() => open('blackhole', { pth: 1 })).message).toContain("did you mean 'path'");
   });
 });
+
+describe('async twins on engines without native async work', () => {
+  test('a call queued before close rejects instead of reaching the closed handle', async () => {
+    const { calls } = recordingPlugin('queued', {});
+    const db = open('queued');
+    const pending = db.promises.put('a', 'b');
+    db.close();
+    await expect(pending).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(calls).toEqual(['close']);
+  });
+
+  test('errors from another realm keep their code', () => {
+    const foreign = require('node:vm').runInNewContext("Object.assign(new Error('pool is full'), { code: 'OUT_OF_MEMORY' })");
+    expect(foreign instanceof Error).toBe(false);
+    expect(toPmemkvError(foreign)).toMatchObject({ code: 'OUT_OF_MEMORY', message: 'pool is full' });
+  });
+});

@@ -1,0 +1,460 @@
+#include "cmap.h"
+
+#include <pmemkv/tx.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "hash.h"
+
+namespace pmemkv {
+namespace cmap {
+
+namespace {
+
+constexpr uint64_t kMaxPart = 0xFFFFFFFFull;  // largest key or value (Entry sizes are u32)
+
+// Buckets added by one MaybeGrow call, bounding the latency one put can pick up. Several
+// threads feed growth but one grows at a time, so it must outpace them all.
+constexpr uint64_t kMaxSplitsPerGrow = 1024;
+
+bool SameOid(const PMEMoid& a, const PMEMoid& b) noexcept { return a.off == b.off; }
+
+// Up to two actions that, once published, make `link` point at `target`: the offset, plus
+// the pool uuid when the link holds another one (a link that was never set holds zero). A
+// null target clears only the offset: OID_IS_NULL looks at the offset alone.
+size_t LinkActions(PMEMobjpool* pop, PMEMoid* link, const PMEMoid& target, pobj_action* acts) noexcept {
+  size_t n = 0;
+  if (!OID_IS_NULL(target) && link->pool_uuid_lo != target.pool_uuid_lo)
+    pmemobj_set_value(pop, &acts[n++], &link->pool_uuid_lo, target.pool_uuid_lo);
+  pmemobj_set_value(pop, &acts[n++], &link->off, target.off);
+  return n;
+}
+
+// Publishes `acts` as one fail-safe atomic change (pmemobj_publish: a redo log, applied
+// entirely or not at all after a crash); on failure releases them, leaving the pool as it was.
+bool Publish(PMEMobjpool* pop, pobj_action* acts, size_t n) noexcept {
+  if (pmemobj_publish(pop, acts, n) == 0) return true;
+  pmemobj_cancel(pop, acts, n);
+  return false;
+}
+
+}  // namespace
+
+Status CMap::Open(const Config& config, std::unique_ptr<Engine>* engine) {
+  std::unique_ptr<Pool> pool;
+  Status s = Pool::Open(config, kLayoutName, &pool);
+  if (!s.ok()) return s;
+  std::unique_ptr<CMap> map;
+  s = OpenPool(std::move(pool), &map);
+  if (s.ok()) *engine = std::move(map);
+  return s;
+}
+
+Status CMap::OpenPool(std::unique_ptr<Pool> pool, std::unique_ptr<CMap>* map) {
+  std::unique_ptr<CMap> m;
+  try {
+    m.reset(new CMap(std::move(pool)));
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("cmap: no memory for the lock table");
+  }
+  Status s = m->Init();
+  if (s.ok()) *map = std::move(m);
+  return s;
+}
+
+CMap::CMap(std::unique_ptr<Pool> pool)
+    : pool_(std::move(pool)), pop_(pool_->get()), base_(reinterpret_cast<char*>(pop_)), stripes_(new Stripe[kStripes]) {}
+
+Status CMap::Init() {
+  PMEMoid root_oid = pmemobj_root(pop_, sizeof(Root));
+  if (OID_IS_NULL(root_oid)) return Status::OutOfMemory("cmap: the pool has no room for the root object");
+  root_ = reinterpret_cast<Root*>(Direct(root_oid));
+  if (root_->magic == 0) {
+    Status s = InitializeRoot();
+    if (!s.ok()) return s;
+  }
+  if (root_->magic != kMagic)
+    return Status::InvalidArgument("the pool at this path was not written by the cmap engine (bad magic); open it with the engine that created it");
+  if (root_->version != kLayoutVersion)
+    return Status::InvalidArgument("the cmap pool has layout version " + std::to_string(root_->version) +
+                                   " but this engine reads version " + std::to_string(kLayoutVersion) +
+                                   "; use the @pmemkv/engine-cmap release that created it");
+  const uint64_t n = root_->bucket_count;
+  if (n < kBaseBuckets || SegmentOf(n - 1) >= kMaxSegments)
+    return Status::Unknown("cmap pool is corrupted: bucket count " + std::to_string(n));
+  for (unsigned s = 0; s < kMaxSegments; ++s) {
+    const PMEMoid& oid = root_->segments[s];
+    if (OID_IS_NULL(oid)) {
+      if (s <= SegmentOf(n - 1)) return Status::Unknown("cmap pool is corrupted: bucket segment missing");
+      continue;
+    }
+    segments_[s].store(reinterpret_cast<Bucket*>(Direct(oid)), std::memory_order_relaxed);
+  }
+  bucket_count_.store(n, std::memory_order_release);
+  return Recount();
+}
+
+// A fresh pool (root all zeroes, I1): segment 0 and the header in one transaction, magic
+// included, so a crash leaves either a zero root (initialized again on the next open) or a
+// complete table.
+Status CMap::InitializeRoot() {
+  return RunTx(pop_, [&]() -> Status {
+    PMEMoid seg;
+    Status s = TxAlloc(SegmentBuckets(0) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
+    if (!s.ok()) return s;
+    s = TxAddRange(root_, sizeof(Root));
+    if (!s.ok()) return s;
+    root_->segments[0] = seg;
+    root_->bucket_count = kBaseBuckets;
+    root_->version = kLayoutVersion;
+    root_->magic = kMagic;
+    return Status::OK();
+  });
+}
+
+// Rebuilds the entry count from the chains (exact by I3) and checks I3's placement rule on
+// the way, so a damaged pool is refused instead of misread.
+Status CMap::Recount() {
+  const uint64_t n = bucket_count_.load(std::memory_order_relaxed);
+  int64_t total = 0;
+  for (uint64_t b = 0; b < n; ++b) {
+    int64_t in_bucket = 0;
+    for (const PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next) {
+      if (link->pool_uuid_lo != root_->segments[0].pool_uuid_lo || BucketOf(EntryAt(*link)->hash, n) != b)
+        return Status::Unknown("cmap pool is corrupted: entry in the wrong bucket");
+      ++in_bucket;
+    }
+    StripeOf(b).count.fetch_add(in_bucket, std::memory_order_relaxed);
+    total += in_bucket;
+  }
+  approx_count_.store(total, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+// Lock protocol: read the table size, lock the stripe of h's bucket under it, and read the
+// size again. A split that moves keys out of bucket b needs b's stripe exclusively, so once
+// the re-read maps h to the locked bucket, h stays there until we unlock; if it maps h
+// elsewhere, a split moved it meanwhile: retry with the new size. Splits of other buckets
+// may still advance the size; they never move keys of b.
+uint64_t CMap::LockBucketShared(uint64_t h) const noexcept {
+  uint64_t n = bucket_count_.load(std::memory_order_acquire);
+  for (;;) {
+    const uint64_t b = BucketOf(h, n);
+    Stripe& stripe = StripeOf(b);
+    stripe.lock.lock_shared();
+    n = bucket_count_.load(std::memory_order_acquire);
+    if (BucketOf(h, n) == b) return b;
+    stripe.lock.unlock_shared();
+  }
+}
+
+uint64_t CMap::LockBucketExclusive(uint64_t h) const noexcept {
+  uint64_t n = bucket_count_.load(std::memory_order_acquire);
+  for (;;) {
+    const uint64_t b = BucketOf(h, n);
+    Stripe& stripe = StripeOf(b);
+    stripe.lock.lock();
+    n = bucket_count_.load(std::memory_order_acquire);
+    if (BucketOf(h, n) == b) return b;
+    stripe.lock.unlock();
+  }
+}
+
+PMEMoid* CMap::FindLink(uint64_t b, uint64_t h, Slice key) const noexcept {
+  for (PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link);) {
+    Entry* e = EntryAt(*link);
+    if (e->hash == h && e->key_size == key.size() && std::memcmp(e->key(), key.data(), key.size()) == 0)
+      return link;
+    link = &e->next;
+  }
+  return nullptr;
+}
+
+Status CMap::Get(Slice key, ValueReceiver& out) {
+  const uint64_t h = HashKey(key.data(), key.size());
+  const uint64_t b = LockBucketShared(h);
+  Stripe& stripe = StripeOf(b);
+  const PMEMoid* link = FindLink(b, h, key);
+  if (link == nullptr) {
+    stripe.lock.unlock_shared();
+    return Status::NotFound();
+  }
+  const Entry* e = EntryAt(*link);
+  out.Receive(Slice(e->value(), e->value_size));  // the entry cannot be freed while we hold the stripe
+  stripe.lock.unlock_shared();
+  return Status::OK();
+}
+
+Status CMap::Exists(Slice key) {
+  const uint64_t h = HashKey(key.data(), key.size());
+  const uint64_t b = LockBucketShared(h);
+  const bool found = FindLink(b, h, key) != nullptr;
+  StripeOf(b).lock.unlock_shared();
+  return found ? Status::OK() : Status::NotFound();
+}
+
+// Put (layout.h "put"): the new pair goes into a fresh reservation, filled and persisted
+// while it is still invisible; one publish then swaps the link to it and frees the old pair.
+// The DRAM counters change only after the publish, so a failed put (OUT_OF_MEMORY) changes
+// nothing at all.
+Status CMap::Put(Slice key, Slice value) {
+  if (key.size() > kMaxPart || value.size() > kMaxPart)
+    return Status::InvalidArgument("cmap keys and values are limited to 4 GiB - 1 bytes each");
+  const uint64_t h = HashKey(key.data(), key.size());
+  const size_t size = sizeof(Entry) + key.size() + value.size();
+
+  const uint64_t b = LockBucketExclusive(h);
+  Stripe& stripe = StripeOf(b);
+  PMEMoid* const found = FindLink(b, h, key);
+  PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
+  pobj_action acts[4];
+  size_t n = 0;
+  const PMEMoid fresh = pmemobj_reserve(pop_, &acts[n++], size, kTypeEntry);
+  if (OID_IS_NULL(fresh)) {
+    stripe.lock.unlock();
+    return Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool (" +
+                               std::to_string(size) + " bytes needed for this entry)");
+  }
+  Entry* e = EntryAt(fresh);
+  // Overwrite in place of the old entry (keeps the chain order); insert at the chain head.
+  e->next = found != nullptr ? EntryAt(*found)->next : *link;
+  e->hash = h;
+  e->key_size = static_cast<uint32_t>(key.size());
+  e->value_size = static_cast<uint32_t>(value.size());
+  std::memcpy(e->key(), key.data(), key.size());
+  std::memcpy(e->key() + key.size(), value.data(), value.size());
+  // Durable before it becomes reachable: the publish below only makes it reachable.
+  pmemobj_persist(pop_, e, size);
+  const PMEMoid old = *link;
+  n += LinkActions(pop_, link, fresh, &acts[n]);
+  if (found != nullptr) pmemobj_defer_free(pop_, old, &acts[n++]);
+  if (!Publish(pop_, acts, n)) {
+    stripe.lock.unlock();
+    return Status::OutOfMemory("the cmap pool has no room to log this put: remove entries or open a larger pool");
+  }
+  const bool count_published = found == nullptr && AccountChange(stripe, +1);
+  stripe.lock.unlock();
+  if (count_published) MaybeGrow();
+  return Status::OK();
+}
+
+// Remove (layout.h "remove"): one publish points the link past the victim and frees it.
+Status CMap::Remove(Slice key) {
+  const uint64_t h = HashKey(key.data(), key.size());
+  const uint64_t b = LockBucketExclusive(h);
+  Stripe& stripe = StripeOf(b);
+  PMEMoid* const link = FindLink(b, h, key);
+  if (link == nullptr) {
+    stripe.lock.unlock();
+    return Status::NotFound();
+  }
+  const PMEMoid victim = *link;
+  pobj_action acts[3];
+  size_t n = LinkActions(pop_, link, EntryAt(victim)->next, acts);
+  pmemobj_defer_free(pop_, victim, &acts[n++]);
+  const bool ok = Publish(pop_, acts, n);
+  if (ok) AccountChange(stripe, -1);
+  stripe.lock.unlock();
+  return ok ? Status::OK() : Status::OutOfMemory("the cmap pool has no room to log this remove");
+}
+
+bool CMap::AccountChange(Stripe& stripe, int64_t delta) noexcept {
+  stripe.count.store(stripe.count.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  stripe.pending += delta;
+  // Small tables publish every change so that they grow on time; large ones batch them so
+  // that puts on different stripes do not all write one cache line.
+  const int64_t threshold = approx_count_.load(std::memory_order_relaxed) < int64_t{1} << 16 ? 1 : 32;
+  if (stripe.pending < threshold && stripe.pending > -threshold) return false;
+  approx_count_.fetch_add(stripe.pending, std::memory_order_relaxed);
+  stripe.pending = 0;
+  return true;
+}
+
+Status CMap::Count(const KeyRange& range, uint64_t* count) {
+  if (!range.IsFull()) return Status::NotSupported("cmap is unsorted: it counts only all entries");
+  int64_t total = 0;
+  for (uint64_t i = 0; i < kStripes; ++i) total += stripes_[i].count.load(std::memory_order_relaxed);
+  *count = total > 0 ? static_cast<uint64_t>(total) : 0;
+  return Status::OK();
+}
+
+// Walk: grow_lock_ shared keeps the bucket numbering fixed, so every entry present for the
+// whole walk sits in one bucket < n throughout and is visited once. Each bucket is copied out
+// under its stripe lock and visited after unlocking, so a visitor that takes long (or a
+// writer on another thread) never waits on a lock held by the other.
+Status CMap::Walk(const KeyRange& range, bool reverse, Visitor& visitor) {
+  if (!range.IsFull() || reverse)
+    return Status::NotSupported("cmap is unsorted: it walks only all entries, in its own order");
+  SharedLockGuard numbering(grow_lock_);
+  const uint64_t n = bucket_count_.load(std::memory_order_acquire);
+  std::string copy;
+  try {
+    for (uint64_t b = 0; b < n; ++b) {
+      copy.clear();
+      {
+        Stripe& stripe = StripeOf(b);
+        SharedLockGuard guard(stripe.lock);
+        for (const PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next) {
+          const Entry* e = EntryAt(*link);
+          const uint32_t sizes[2] = {e->key_size, e->value_size};
+          copy.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
+          copy.append(e->key(), size_t{e->key_size} + e->value_size);
+        }
+      }
+      for (size_t at = 0; at < copy.size();) {
+        uint32_t sizes[2];
+        std::memcpy(sizes, copy.data() + at, sizeof sizes);
+        at += sizeof sizes;
+        const Slice k(copy.data() + at, sizes[0]);
+        const Slice v(copy.data() + at + sizes[0], sizes[1]);
+        at += size_t{sizes[0]} + sizes[1];
+        if (visitor.Visit(k, v)) return Status::StoppedByCallback();
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("cmap: no memory to copy a bucket during a walk");
+  }
+  return Status::OK();
+}
+
+// Defrag: grow_lock_ shared keeps the numbering fixed; each chunk of buckets is handed to
+// pmemobj_defrag with every link into its chains (bucket heads and `next` fields, the only
+// references to entries, I3) while the chunk's stripes are held exclusively, so no reader
+// follows a link that is being moved. pmemobj_defrag also rewrites links that live inside
+// entries it moves.
+Status CMap::Defrag(double start_percent, double amount_percent) {
+  SharedLockGuard numbering(grow_lock_);
+  const uint64_t n = bucket_count_.load(std::memory_order_acquire);
+  const double end_percent = start_percent + amount_percent;
+  const uint64_t first = std::min(n, static_cast<uint64_t>(static_cast<double>(n) * start_percent / 100));
+  const uint64_t last =
+      end_percent >= 100 ? n : std::min(n, static_cast<uint64_t>(static_cast<double>(n) * end_percent / 100));
+  std::vector<PMEMoid*> links;
+  std::vector<uint64_t> stripe_ids;
+  for (uint64_t lo = first; lo < last; lo += kDefragChunk) {
+    const uint64_t hi = std::min(last, lo + kDefragChunk);
+    int rc = 0;
+    try {
+      // Distinct stripes (kDefragChunk <= kStripes), locked in ascending order like every
+      // multi-stripe locker (SplitSome), so lockers never wait on each other in a cycle.
+      stripe_ids.clear();
+      for (uint64_t b = lo; b < hi; ++b) stripe_ids.push_back(b & (kStripes - 1));
+      std::sort(stripe_ids.begin(), stripe_ids.end());
+      for (uint64_t id : stripe_ids) stripes_[id].lock.lock();
+      links.clear();
+      for (uint64_t b = lo; b < hi; ++b)
+        for (PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next)
+          links.push_back(link);
+    } catch (const std::bad_alloc&) {
+      for (uint64_t id : stripe_ids) stripes_[id].lock.unlock();
+      return Status::OutOfMemory("cmap: no memory to list the entries to defragment");
+    }
+    if (!links.empty()) rc = pmemobj_defrag(pop_, links.data(), links.size(), nullptr);
+    for (uint64_t id : stripe_ids) stripes_[id].lock.unlock();
+    if (rc != 0)
+      return Status::DefragError(std::string("cmap: pmemobj_defrag failed: ") + pmemobj_errormsg() +
+                                 "; every entry is still valid, retry when the pool has more free space");
+  }
+  return Status::OK();
+}
+
+bool CMap::NeedsGrowth() const noexcept {
+  const int64_t count = approx_count_.load(std::memory_order_relaxed);
+  return count > static_cast<int64_t>(bucket_count_.load(std::memory_order_relaxed) * kMaxLoad) &&
+         count >= grow_retry_at_.load(std::memory_order_relaxed);
+}
+
+void CMap::MaybeGrow() noexcept {
+  if (!NeedsGrowth() || !grow_lock_.try_lock()) return;
+  for (uint64_t done = 0; done < kMaxSplitsPerGrow && NeedsGrowth(); done += kSplitBatch) {
+    const uint64_t excess = static_cast<uint64_t>(approx_count_.load(std::memory_order_relaxed)) -
+                            bucket_count_.load(std::memory_order_relaxed) * kMaxLoad;
+    if (!SplitSome(std::min<uint64_t>(kSplitBatch, excess))) {
+      // No room in the pool for a segment or for the split's undo log: keep the current
+      // size (lookups only get slower) and try again after a sixteenth more entries.
+      const int64_t n = static_cast<int64_t>(bucket_count_.load(std::memory_order_relaxed));
+      grow_retry_at_.store(approx_count_.load(std::memory_order_relaxed) + n / 16 + 64, std::memory_order_relaxed);
+      break;
+    }
+  }
+  grow_lock_.unlock();
+}
+
+bool CMap::AllocateSegment(unsigned s) noexcept {
+  Status st = RunTx(pop_, [&]() -> Status {
+    PMEMoid seg;
+    Status r = TxAlloc(SegmentBuckets(s) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
+    if (!r.ok()) return r;
+    r = TxAddRange(&root_->segments[s], sizeof(PMEMoid));
+    if (r.ok()) root_->segments[s] = seg;
+    return r;
+  });
+  if (!st.ok()) return false;
+  segments_[s].store(reinterpret_cast<Bucket*>(Direct(root_->segments[s])), std::memory_order_release);
+  return true;
+}
+
+// Split (layout.h "split"): buckets p = n - M .. n - M + k - 1 give the new buckets
+// n .. n + k - 1 the entries whose bucket under n + k is the new one (new bucket n + i takes
+// only from parent p + i). Every chain is rebuilt in its old relative order and bucket_count
+// advances in the same publish; only links whose target changes get an action (actions
+// apply at publish, so every comparison below sees the chains as they were). DRAM
+// bucket_count_ advances after the publish, while all 2k stripes are still held, so a reader
+// that locked any of these buckets sees the old numbering and the old chains, or the new.
+bool CMap::SplitSome(uint64_t k) noexcept {
+  const uint64_t n = bucket_count_.load(std::memory_order_relaxed);
+  const uint64_t m = HighBit(n);
+  k = std::min(k, 2 * m - n);  // stay below the next power of two: one segment, parents < n
+  const unsigned seg = SegmentOf(n);
+  if (seg >= kMaxSegments) return false;
+  if (segments_[seg].load(std::memory_order_relaxed) == nullptr && !AllocateSegment(seg)) return false;
+  const uint64_t first_parent = n - m;
+
+  uint64_t ids[2 * kSplitBatch];
+  size_t nids = 0;
+  for (uint64_t i = 0; i < k; ++i) {
+    ids[nids++] = (first_parent + i) & (kStripes - 1);
+    ids[nids++] = (n + i) & (kStripes - 1);
+  }
+  std::sort(ids, ids + nids);
+  nids = static_cast<size_t>(std::unique(ids, ids + nids) - ids);
+  for (size_t i = 0; i < nids; ++i) stripes_[ids[i]].lock.lock();  // ascending, like Defrag
+
+  size_t entries = 0;
+  for (uint64_t i = 0; i < k; ++i)
+    for (PMEMoid cur = BucketAt(first_parent + i)->head; !OID_IS_NULL(cur); cur = EntryAt(cur)->next) ++entries;
+  bool ok = false;
+  try {
+    // Each link gets one final target: at most 2 actions per entry and per chain end, 1 count.
+    std::vector<pobj_action> acts(2 * entries + 4 * k + 1);
+    size_t a = 0;
+    pmemobj_set_value(pop_, &acts[a++], &root_->bucket_count, n + k);
+    for (uint64_t i = 0; i < k; ++i) {
+      const uint64_t child = n + i;
+      PMEMoid* stay_tail = &BucketAt(first_parent + i)->head;
+      PMEMoid* move_tail = &BucketAt(child)->head;  // empty: never used under the old numbering
+      for (PMEMoid cur = *stay_tail; !OID_IS_NULL(cur);) {
+        Entry* e = EntryAt(cur);
+        PMEMoid** tail = BucketOf(e->hash, n + k) == child ? &move_tail : &stay_tail;
+        if (!SameOid(**tail, cur)) a += LinkActions(pop_, *tail, cur, &acts[a]);
+        *tail = &e->next;
+        cur = e->next;
+      }
+      if (!OID_IS_NULL(*stay_tail)) a += LinkActions(pop_, stay_tail, OID_NULL, &acts[a]);
+      if (!OID_IS_NULL(*move_tail)) a += LinkActions(pop_, move_tail, OID_NULL, &acts[a]);
+    }
+    ok = Publish(pop_, acts.data(), a);
+  } catch (const std::bad_alloc&) {
+    ok = false;  // no DRAM for the action list: nothing was prepared
+  }
+  if (ok) bucket_count_.store(n + k, std::memory_order_release);
+  for (size_t i = nids; i-- > 0;) stripes_[ids[i]].lock.unlock();
+  return ok;
+}
+
+}  // namespace cmap
+}  // namespace pmemkv

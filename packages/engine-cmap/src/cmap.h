@@ -1,0 +1,150 @@
+// CMap: the cmap engine. A persistent, concurrent, unsorted hash map on libpmemobj
+// (persistent layout and crash-safety argument in layout.h).
+//
+// A CMap is safe for concurrent access from multiple threads without any external
+// synchronization (registered kThreadSafe). Put/Get/Exists/Remove on different keys run in
+// parallel: each locks only the lock stripe of its key's bucket. Growth splits a few buckets
+// at a time (one publish) under the stripe locks of the buckets involved, so readers of every
+// other bucket never wait for it, and never for a whole resize.
+//
+// Durability: Put and Remove return after their change was published (persisted), so one that
+// returned survives a process crash (and, on real persistent memory, a power failure).
+//
+// Runtime state (locks, counters, the table size, segment addresses) lives in DRAM and is
+// rebuilt from the pool on open.
+#pragma once
+
+#include <pmemkv/engine.h>
+#include <pmemkv/pool.h>
+#include <pmemkv/status.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "layout.h"
+#include "rw_spin_lock.h"
+
+namespace pmemkv {
+namespace cmap {
+
+class CMap final : public Engine {
+ public:
+  // Opens or creates the pool per `config` (layout kLayoutName) and rebuilds the DRAM state.
+  // INVALID_ARGUMENT when the pool belongs to another engine or layout version.
+  static Status Open(const Config& config, std::unique_ptr<Engine>* engine);
+  // Takes an open pool (layout kLayoutName): initializes it when new, checks and recounts it.
+  static Status OpenPool(std::unique_ptr<Pool> pool, std::unique_ptr<CMap>* map);
+
+  ~CMap() override = default;
+  CMap(const CMap&) = delete;
+  CMap& operator=(const CMap&) = delete;
+
+  // OUT_OF_MEMORY (pool full) leaves the map unchanged. INVALID_ARGUMENT when the key or the
+  // value is longer than 2^32 - 1 bytes.
+  Status Put(Slice key, Slice value) override;
+  // The value slice handed to `out` points into the pool; valid only during Receive.
+  Status Get(Slice key, ValueReceiver& out) override;
+  Status Exists(Slice key) override;
+  Status Remove(Slice key) override;
+  // Full range only (NOT_SUPPORTED otherwise): the number of entries.
+  Status Count(const KeyRange& range, uint64_t* count) override;
+  // Full range, forward only (NOT_SUPPORTED otherwise). Visits every entry present for the
+  // whole walk exactly once, bucket by bucket; entries put or removed during the walk may or
+  // may not be visited. No lock is held while `visitor` runs. The table does not grow while
+  // a walk is in progress (puts still succeed; growth catches up afterwards).
+  Status Walk(const KeyRange& range, bool reverse, Visitor& visitor) override;
+  // Compacts the entries of the buckets in [start, start + amount) percent of the table
+  // with pmemobj_defrag, a chunk of buckets at a time under their stripe locks.
+  // DEFRAG_ERROR when libpmemobj reports a failure (entries stay valid either way).
+  Status Defrag(double start_percent, double amount_percent) override;
+
+  // Number of buckets in use (for tests and diagnostics).
+  uint64_t bucket_count() const noexcept { return bucket_count_.load(std::memory_order_acquire); }
+
+ private:
+  // Lock stripes: bucket b is guarded by stripes_[b % kStripes]. A power of two well above
+  // any thread count, so two threads seldom share a stripe.
+  static constexpr uint64_t kStripes = 1024;
+  // Growth keeps entries / buckets at or below this.
+  static constexpr uint64_t kMaxLoad = 1;
+  // Buckets split per publish: amortizes the publish over several buckets while keeping its
+  // redo log small.
+  static constexpr uint64_t kSplitBatch = 8;
+  // Buckets per defrag step: the stripes of one step are held together.
+  static constexpr uint64_t kDefragChunk = 256;
+
+  struct alignas(64) Stripe {
+    RwSpinLock lock;
+    // Entries inserted minus entries removed by operations under this stripe (splits move
+    // entries between stripes without touching it, so one stripe may go negative); the sum
+    // over all stripes is the entry count. Written under `lock` held exclusively.
+    std::atomic<int64_t> count{0};
+    // Part of `count` not yet added to CMap::approx_count_. GUARDED_BY(lock).
+    int64_t pending = 0;
+  };
+
+  explicit CMap(std::unique_ptr<Pool> pool);
+
+  Status Init();
+  Status InitializeRoot();
+  Status Recount();
+
+  char* Direct(const PMEMoid& oid) const noexcept { return base_ + oid.off; }
+  Entry* EntryAt(const PMEMoid& oid) const noexcept { return reinterpret_cast<Entry*>(Direct(oid)); }
+  // REQUIRES: b < bucket_count_, and b's stripe held (or the table otherwise quiescent).
+  Bucket* BucketAt(uint64_t b) const noexcept {
+    const unsigned s = SegmentOf(b);
+    return segments_[s].load(std::memory_order_acquire) + (b - SegmentFirstBucket(s));
+  }
+  Stripe& StripeOf(uint64_t b) const noexcept { return stripes_[b & (kStripes - 1)]; }
+
+  // Locks the stripe of the bucket of hash h (shared or exclusive) and returns that bucket,
+  // re-checking after locking that a concurrent split did not move h to another bucket.
+  uint64_t LockBucketShared(uint64_t h) const noexcept;
+  uint64_t LockBucketExclusive(uint64_t h) const noexcept;
+
+  // The link (bucket head or an entry's `next`) that points to the entry of `key`, or null.
+  // REQUIRES: b's stripe held.
+  PMEMoid* FindLink(uint64_t b, uint64_t h, Slice key) const noexcept;
+
+  // Adds a stripe's pending count delta to approx_count_ once it is large enough.
+  // REQUIRES: the stripe held exclusively. Returns true when approx_count_ changed.
+  bool AccountChange(Stripe& stripe, int64_t delta) noexcept;
+  bool NeedsGrowth() const noexcept;
+  // Splits buckets while the load is above kMaxLoad. Never waits: returns at once when a walk,
+  // a defrag or another growth holds grow_lock_.
+  void MaybeGrow() noexcept;
+  // Adds up to k <= kSplitBatch buckets in one atomic publish. REQUIRES: grow_lock_ held
+  // exclusively. false when the pool has no room for the growth (nothing changed then).
+  bool SplitSome(uint64_t k) noexcept;
+  bool AllocateSegment(unsigned s) noexcept;
+
+  std::unique_ptr<Pool> pool_;
+  PMEMobjpool* pop_ = nullptr;
+  char* base_ = nullptr;  // pool base: an entry at offset `off` is at base_ + off
+  Root* root_ = nullptr;
+
+  // Segment addresses, published before bucket_count_ first covers them.
+  std::atomic<Bucket*> segments_[kMaxSegments] = {};
+
+  // Writers of the table size hold it exclusively (try_lock only); walks and defrag hold it
+  // shared so that the bucket numbering stays fixed under them.
+  alignas(64) mutable RwSpinLock grow_lock_;
+  // Failed growth (pool full) is retried once approx_count_ reaches this. GUARDED_BY(grow_lock_)
+  // for writes.
+  std::atomic<int64_t> grow_retry_at_{0};
+
+  // The table size (root_->bucket_count mirrored): changed only by SplitSome, under
+  // grow_lock_ and the stripe locks of the split buckets, after its publish.
+  alignas(64) std::atomic<uint64_t> bucket_count_{0};
+
+  // The entry count, short of at most kStripes * (pending threshold) recent changes; only
+  // steers growth.
+  alignas(64) std::atomic<int64_t> approx_count_{0};
+
+  std::unique_ptr<Stripe[]> stripes_;
+};
+
+}  // namespace cmap
+}  // namespace pmemkv

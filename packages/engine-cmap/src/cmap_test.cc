@@ -1,0 +1,364 @@
+// Native unit test of the cmap data structure, without N-API: run by `pnpm run test:native`
+// on pools in a fresh directory under /dev/shm (PMEM_IS_PMEM_FORCE=1), removed afterwards.
+#include "cmap.h"
+
+#include <libpmemobj.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hash.h"
+
+using pmemkv::Config;
+using pmemkv::Engine;
+using pmemkv::KeyRange;
+using pmemkv::Slice;
+using pmemkv::Status;
+using pmemkv::cmap::CMap;
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond)                                                       \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                         \
+    }                                                                     \
+  } while (0)
+#define CHECK_OK(expr)                                                                          \
+  do {                                                                                          \
+    Status s_ = (expr);                                                                         \
+    if (!s_.ok()) {                                                                             \
+      std::fprintf(stderr, "%s:%d: %s -> %s %s\n", __FILE__, __LINE__, #expr, pmemkv::CodeName(s_.code()), \
+                   s_.message().c_str());                                                       \
+      ++failures;                                                                               \
+    }                                                                                           \
+  } while (0)
+
+std::string dir;
+
+Config PoolConfig(const std::string& name, uint64_t size = 64ull << 20) {
+  Config c;
+  c.path = dir + "/" + name;
+  c.size = size;
+  c.create_if_missing = true;
+  return c;
+}
+
+std::unique_ptr<Engine> OpenOrDie(const Config& c) {
+  std::unique_ptr<Engine> e;
+  Status s = CMap::Open(c, &e);
+  if (!s.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", c.path.c_str(), s.message().c_str());
+    std::exit(1);
+  }
+  return e;
+}
+
+struct Copy final : pmemkv::ValueReceiver {
+  std::string value;
+  int calls = 0;
+  void Receive(Slice v) override {
+    value.assign(v.data(), v.size());
+    ++calls;
+  }
+};
+
+bool GetValue(Engine& e, Slice key, std::string* out) {
+  Copy c;
+  Status s = e.Get(key, c);
+  if (s.ok()) *out = c.value;
+  return s.ok();
+}
+
+uint64_t CountAll(Engine& e) {
+  uint64_t n = ~0ull;
+  CHECK_OK(e.Count(KeyRange{}, &n));
+  return n;
+}
+
+std::string Key(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "key-%012d", i);
+  return buf;
+}
+
+void TestBasics() {
+  Config c = PoolConfig("basics");
+  {
+    auto e = OpenOrDie(c);
+    std::string v;
+    CHECK(!GetValue(*e, "a", &v));
+    CHECK(e->Exists("a").IsNotFound());
+    CHECK(e->Remove("a").IsNotFound());
+    CHECK_OK(e->Put("a", "1"));
+    CHECK_OK(e->Put("", "empty key"));
+    CHECK_OK(e->Put(Slice("a\0b", 3), Slice("x\0y", 3)));
+    CHECK_OK(e->Put("empty value", ""));
+    CHECK(GetValue(*e, "a", &v) && v == "1");
+    CHECK(GetValue(*e, "", &v) && v == "empty key");
+    CHECK(GetValue(*e, Slice("a\0b", 3), &v) && v == std::string("x\0y", 3));
+    CHECK(!GetValue(*e, Slice("a\0c", 3), &v));
+    CHECK(GetValue(*e, "empty value", &v) && v.empty());
+    CHECK(CountAll(*e) == 4);
+    CHECK_OK(e->Put("a", std::string(1000, 'L')));  // longer
+    CHECK(GetValue(*e, "a", &v) && v == std::string(1000, 'L'));
+    CHECK_OK(e->Put("a", "s"));  // shorter
+    CHECK(GetValue(*e, "a", &v) && v == "s");
+    CHECK(CountAll(*e) == 4);
+    CHECK_OK(e->Remove(""));
+    CHECK(e->Exists("").IsNotFound());
+    CHECK(CountAll(*e) == 3);
+    KeyRange partial;
+    partial.lower.present = true;
+    uint64_t n = 0;
+    CHECK(e->Count(partial, &n).code() == pmemkv::Code::kNotSupported);
+  }
+  {
+    auto e = OpenOrDie(c);  // reopen: contents and count recovered
+    std::string v;
+    CHECK(CountAll(*e) == 3);
+    CHECK(GetValue(*e, "a", &v) && v == "s");
+    CHECK(GetValue(*e, Slice("a\0b", 3), &v) && v == std::string("x\0y", 3));
+  }
+}
+
+void TestHashSpreads() {
+  // Distinct short keys, keys differing only in trailing zero bytes, and lengths 0..40 give
+  // distinct hashes (a collision here would be a bug, not bad luck).
+  std::set<uint64_t> seen;
+  std::string k;
+  for (int len = 0; len <= 40; ++len) {
+    k.assign(len, '\0');
+    CHECK(seen.insert(pmemkv::cmap::HashKey(k.data(), k.size())).second);
+  }
+  for (int i = 0; i < 70000; ++i) {
+    std::string key = std::to_string(i);
+    CHECK(seen.insert(pmemkv::cmap::HashKey(key.data(), key.size())).second);
+  }
+}
+
+void TestGrowth() {
+  Config c = PoolConfig("growth", 64ull << 20);
+  const int kN = 200000;
+  uint64_t buckets = 0;
+  {
+    auto e = OpenOrDie(c);
+    CMap* m = static_cast<CMap*>(e.get());
+    CHECK(m->bucket_count() == pmemkv::cmap::kBaseBuckets);
+    for (int i = 0; i < kN; ++i) CHECK_OK(e->Put(Key(i), std::to_string(i)));
+    buckets = m->bucket_count();
+    CHECK(buckets >= kN / 2);
+    CHECK(CountAll(*e) == kN);
+    std::string v;
+    for (int i = 0; i < kN; ++i) CHECK(GetValue(*e, Key(i), &v) && v == std::to_string(i));
+  }
+  {
+    auto e = OpenOrDie(c);
+    CHECK(static_cast<CMap*>(e.get())->bucket_count() == buckets);
+    CHECK(CountAll(*e) == kN);
+    std::string v;
+    for (int i = 0; i < kN; i += 7) CHECK(GetValue(*e, Key(i), &v) && v == std::to_string(i));
+  }
+}
+
+void TestThreads() {
+  Config c = PoolConfig("threads");
+  auto e = OpenOrDie(c);
+  // Keys present throughout: readers must find every one of them at every moment, while
+  // writers grow the table under them (splits move entries between buckets).
+  const int kStable = 2000;
+  for (int i = 0; i < kStable; ++i) CHECK_OK(e->Put("stable" + std::to_string(i), "s"));
+  const int kThreads = 4, kPer = 20000;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  std::atomic<int> writers_done{0};
+  std::atomic<int> reader_misses{0};
+  std::thread reader([&] {
+    std::string v;
+    while (writers_done.load() < kThreads)
+      for (int i = 0; i < kStable; i += 7)
+        if (!GetValue(*e, "stable" + std::to_string(i), &v) || v != "s") ++reader_misses;
+  });
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string v;
+      for (int i = t * kPer; i < (t + 1) * kPer; ++i) {
+        if (!e->Put(Key(i), Key(i)).ok()) ++errors;
+        if (!GetValue(*e, Key(i), &v) || v != Key(i)) ++errors;
+        if (i % 4 == 0 && !e->Remove(Key(i)).ok()) ++errors;
+      }
+      ++writers_done;
+    });
+  }
+  for (auto& th : threads) th.join();
+  reader.join();
+  CHECK(errors.load() == 0);
+  CHECK(reader_misses.load() == 0);
+  CHECK(static_cast<CMap*>(e.get())->bucket_count() > pmemkv::cmap::kBaseBuckets * 16);
+  CHECK(CountAll(*e) == kStable + kThreads * kPer * 3 / 4);
+  std::string v;
+  for (int i = 0; i < kThreads * kPer; ++i) CHECK(GetValue(*e, Key(i), &v) == (i % 4 != 0));
+}
+
+struct Collect final : pmemkv::Visitor {
+  std::map<std::string, std::string> seen;
+  int duplicates = 0;
+  bool Visit(Slice k, Slice v) override {
+    if (!seen.emplace(std::string(k), std::string(v)).second) ++duplicates;
+    return false;
+  }
+};
+
+void TestWalk() {
+  Config c = PoolConfig("walk");
+  auto e = OpenOrDie(c);
+  const int kStable = 30000;
+  for (int i = 0; i < kStable; ++i) CHECK_OK(e->Put(Key(i), "stable"));
+  // A writer inserts and removes other keys (making the table want to grow) while walks
+  // run; every stable key must be visited exactly once by each walk.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = kStable; !stop.load(); ++i) {
+      e->Put(Key(i), "moving");
+      if (i % 3 == 0 && i > kStable) e->Remove(Key(i - 1));
+    }
+  });
+  for (int round = 0; round < 5; ++round) {
+    Collect col;
+    CHECK_OK(e->Walk(KeyRange{}, false, col));
+    CHECK(col.duplicates == 0);
+    int stable = 0;
+    for (auto& kv : col.seen) stable += kv.second == "stable";
+    CHECK(stable == kStable);
+  }
+  stop = true;
+  writer.join();
+  // Stopping: a visitor returning true ends the walk with STOPPED_BY_CB.
+  struct StopAtThree final : pmemkv::Visitor {
+    int n = 0;
+    bool Visit(Slice, Slice) override { return ++n == 3; }
+  } stopper;
+  CHECK(e->Walk(KeyRange{}, false, stopper).code() == pmemkv::Code::kStoppedByCallback);
+  CHECK(stopper.n == 3);
+  Collect all;
+  CHECK_OK(e->Walk(KeyRange{}, false, all));
+  CHECK(all.seen.size() == CountAll(*e));
+}
+
+void TestOutOfMemory() {
+  Config c = PoolConfig("oom", 8ull << 20);
+  auto e = OpenOrDie(c);
+  const std::string value(1000, 'v');
+  int stored = 0;
+  Status s;
+  while ((s = e->Put(Key(stored), value)).ok()) ++stored;
+  CHECK(s.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(stored > 1000);
+  CHECK(CountAll(*e) == static_cast<uint64_t>(stored));
+  std::string v;
+  CHECK(!GetValue(*e, Key(stored), &v));
+  for (int i = 0; i < stored; ++i) CHECK(GetValue(*e, Key(i), &v) && v == value);
+  // Overwriting with a larger value when full fails and keeps the old value.
+  Status big = e->Put(Key(0), std::string(1 << 20, 'B'));
+  CHECK(big.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(GetValue(*e, Key(0), &v) && v == value);
+  for (int i = 0; i < 100; ++i) CHECK_OK(e->Remove(Key(i)));
+  for (int i = 0; i < 50; ++i) CHECK_OK(e->Put("again" + std::to_string(i), value));
+  CHECK(CountAll(*e) == static_cast<uint64_t>(stored - 100 + 50));
+}
+
+// Tiny entries fill a small pool long after the table can no longer grow (no room for the
+// next bucket segment): puts keep succeeding on longer chains until the entries themselves
+// no longer fit, and nothing is lost.
+void TestGrowthWhenFull() {
+  Config c = PoolConfig("full-growth", 8ull << 20);
+  auto e = OpenOrDie(c);
+  CMap* m = static_cast<CMap*>(e.get());
+  int stored = 0;
+  Status s;
+  while ((s = e->Put(Key(stored), "v")).ok()) ++stored;
+  CHECK(s.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(m->bucket_count() < static_cast<uint64_t>(stored) / 2);  // growth stopped early
+  CHECK(CountAll(*e) == static_cast<uint64_t>(stored));
+  std::string v;
+  for (int i = 0; i < stored; ++i) CHECK(GetValue(*e, Key(i), &v) && v == "v");
+  for (int i = 0; i < 10; ++i) CHECK_OK(e->Remove(Key(i)));
+  for (int i = 0; i < 10; ++i) CHECK_OK(e->Put(Key(i), "w"));
+}
+
+void TestDefrag() {
+  Config c = PoolConfig("defrag", 32ull << 20);
+  auto e = OpenOrDie(c);
+  const int kN = 40000;
+  for (int i = 0; i < kN; ++i) CHECK_OK(e->Put(Key(i), std::string(64 + i % 64, 'a' + i % 26)));
+  for (int i = 0; i < kN; i += 2) CHECK_OK(e->Remove(Key(i)));
+  CHECK_OK(e->Defrag(0, 50));
+  CHECK_OK(e->Defrag(50, 50));
+  CHECK_OK(e->Defrag(0, 100));
+  std::string v;
+  for (int i = 0; i < kN; ++i) {
+    bool got = GetValue(*e, Key(i), &v);
+    CHECK(got == (i % 2 == 1));
+    if (got) CHECK(v == std::string(64 + i % 64, 'a' + i % 26));
+  }
+  CHECK(CountAll(*e) == kN / 2);
+  e.reset();
+  auto again = OpenOrDie(c);
+  CHECK(CountAll(*again) == kN / 2);
+  for (int i = 1; i < kN; i += 2) CHECK(GetValue(*again, Key(i), &v) && v == std::string(64 + i % 64, 'a' + i % 26));
+}
+
+void TestWrongLayout() {
+  const std::string path = dir + "/other";
+  PMEMobjpool* pop = pmemobj_create(path.c_str(), "pmemkv_tree3", 8ull << 20, 0600);
+  CHECK(pop != nullptr);
+  if (pop) pmemobj_close(pop);
+  Config c;
+  c.path = path;
+  std::unique_ptr<Engine> e;
+  Status s = CMap::Open(c, &e);
+  CHECK(s.code() == pmemkv::Code::kInvalidArgument);
+  CHECK(s.message().find("tree3") != std::string::npos);
+  CHECK(e == nullptr);
+  // And a cmap pool is refused under another layout name.
+  Config mine = PoolConfig("mine", 8ull << 20);
+  OpenOrDie(mine).reset();
+  pop = pmemobj_open(mine.path.c_str(), "pmemkv_tree3");
+  CHECK(pop == nullptr);
+}
+
+}  // namespace
+
+int main() {
+  const char* shm = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  std::string templ = std::string(shm) + "/pmemkv-cmap-native-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) return 2;
+  dir = templ;
+  TestHashSpreads();
+  TestBasics();
+  TestGrowth();
+  TestThreads();
+  TestWalk();
+  TestOutOfMemory();
+  TestGrowthWhenFull();
+  TestDefrag();
+  TestWrongLayout();
+  std::filesystem::remove_all(dir);
+  if (failures) {
+    std::fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  std::printf("cmap native tests passed\n");
+  return 0;
+}

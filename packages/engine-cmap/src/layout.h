@@ -1,0 +1,156 @@
+// The persistent layout of the cmap engine: a linear-hashing hash table of chained entries,
+// kept in one libpmemobj pool whose layout name is kLayoutName.
+//
+// Everything in this file is PERSISTENT FORMAT: field order, sizes, type numbers, kMagic,
+// kBaseBucketsLog2 and the key hash (hash.h) are fixed for a kLayoutVersion. Changing any of
+// them requires a new kLayoutVersion; a pool of another version is refused on open, never
+// misread.
+//
+//   root object (Root, 832 bytes)
+//   +--------------+---------+--------------+---------------+-------------------------+
+//   | magic        | version | bucket_count | reserved[5]   | segments[kMaxSegments]  |
+//   +--------------+---------+--------------+---------------+----------+--------------+
+//                                                                      |
+//        segment 0: kBaseBuckets buckets          segment s >= 1: kBaseBuckets << (s-1)
+//        +--------+--------+-----+--------+       buckets, allocated when the table first
+//        | Bucket | Bucket | ... | Bucket |       grows into them (zeroed: every chain empty)
+//        +---+----+--------+-----+--------+
+//            | head (PMEMoid)
+//            v
+//        +------------------+------+----------+------------+-----------+-------------+
+//        | next (PMEMoid) --+-> .. | hash u64 | key_size   | value_size| key | value |
+//        +------------------+------+----------+------------+-----------+-------------+
+//        Entry: one allocation per key/value pair, never modified after it is published
+//        except for its `next` link.
+//
+// Bucket numbering is linear hashing (Litwin 1980) over `bucket_count` = n buckets, n >= 2^B
+// where B = kBaseBucketsLog2. With M the largest power of two <= n, a key whose hash is h
+// lives in bucket b = h mod 2M when that is < n, else in h mod M (BucketOf below). Growing
+// the table by one bucket ("splitting") moves from bucket n - M exactly the entries whose
+// bucket under n + 1 is n; no other bucket changes, so growth never rehashes the table.
+//
+// Buckets live in segments of doubling size, so the table never reallocates one huge array:
+// segment 0 holds buckets [0, 2^B), segment s >= 1 holds [2^(B+s-1), 2^(B+s)).
+//
+// Invariants (checked on open):
+//   I1. magic == kMagic and version == kLayoutVersion once the pool is initialized; a root of
+//       all zeroes is a pool whose initialization never committed (it is initialized again).
+//   I2. bucket_count >= kBaseBuckets, and segments[s] is allocated for every segment that
+//       holds a bucket < bucket_count.
+//   I3. Every entry is reachable from exactly one bucket, through that bucket's chain, and
+//       BucketOf(entry.hash, bucket_count) is that bucket.
+//   I4. Keys in one table are distinct (byte-wise).
+//   I5. entry.hash == HashKey(key). The hash is stored so that growth and recovery never
+//       rehash keys, and so that lookups compare 8 bytes before comparing keys.
+//
+// Crash consistency: every change to the layout is applied atomically by libpmemobj, so
+// after a crash the pool holds the state before or after each operation, never between.
+// Hot paths use the action API (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free,
+// then one pmemobj_publish, which applies all its actions through a redo log: all or none
+// after a crash; a reservation never published is released when the pool is reopened);
+// cold paths use undo-log transactions (SDK RunTx).
+//   put      reserve a new entry, fill it and persist it while it is still unreachable;
+//            publish: the one link that will point to it (bucket head, or the `next` of the
+//            entry before the old one) is set to it, and the old entry is freed. A torn put
+//            leaves the old value (not published) or the new one; never a mix.
+//   remove   publish: the link to the victim is set past it, and the victim is freed.
+//   split    publish: bucket_count + k, and every link of the k parent chains and k new
+//            chains whose target changes. A torn split leaves all of them as before (I3 holds
+//            under the old bucket_count) or all as after.
+//   segment  transaction: alloc a zeroed segment; snapshot segments[s]; store its oid. Done
+//            before the split that first needs it; a crash in between leaves an empty,
+//            reachable segment that the next growth uses.
+//   init     transaction: segment 0, bucket_count, version and magic together (I1).
+//   defrag   pmemobj_defrag moves entries and updates every link to them atomically (it
+//            publishes relocations through its redo log; see pmemobj_defrag(3)).
+// A link is 16 bytes and is rewritten by up to two 8-byte actions (pool uuid, offset) of the
+// same publish, so it is never seen half-written after a crash. The entry count is not
+// stored: it is recounted from the chains on open (I3 makes the recount exact), so no put
+// contends on a persistent counter.
+#pragma once
+
+#include <libpmemobj.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pmemkv {
+namespace cmap {
+
+// The libpmemobj layout name: pmemobj_open refuses a pool created with any other name, so a
+// pool of another engine can never be opened as a cmap pool (nor the reverse).
+constexpr const char kLayoutName[] = "pmemkv_cmap";
+
+// Version of everything in this file and in hash.h. Persistent format: bump on any change.
+constexpr uint64_t kLayoutVersion = 1;
+
+// "PMKVCMAP" as little-endian bytes; a byte-order mismatch reads as a wrong magic.
+constexpr uint64_t kMagic = 0x50414D43564B4D50ull;
+
+// libpmemobj type numbers of our allocations (persistent format: never renumber).
+constexpr uint64_t kTypeEntry = 1;
+constexpr uint64_t kTypeSegment = 2;
+
+// Segment 0 holds 2^kBaseBucketsLog2 buckets; the table never has fewer.
+constexpr unsigned kBaseBucketsLog2 = 10;
+constexpr uint64_t kBaseBuckets = uint64_t{1} << kBaseBucketsLog2;
+
+// 48 segments address 2^(10+47) buckets: more than any pool can hold.
+constexpr unsigned kMaxSegments = 48;
+
+// A chain head. `head` is OID_NULL when the bucket is empty. Full PMEMoids (not bare
+// offsets) because pmemobj_defrag updates links given as PMEMoid pointers.
+struct Bucket {
+  PMEMoid head;
+};
+static_assert(sizeof(Bucket) == 16, "persistent format");
+
+// One key/value pair. Immutable once linked, except `next`. Keys and values are at most
+// 2^32 - 1 bytes each.
+struct Entry {
+  PMEMoid next;         // next entry of the same bucket's chain, OID_NULL at the end
+  uint64_t hash;        // HashKey(key) (hash.h)
+  uint32_t key_size;    // bytes of key
+  uint32_t value_size;  // bytes of value
+  // followed by key_size bytes of key, then value_size bytes of value (no terminators)
+
+  char* key() noexcept { return reinterpret_cast<char*>(this + 1); }
+  const char* key() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+  const char* value() const noexcept { return key() + key_size; }
+};
+static_assert(sizeof(Entry) == 32, "persistent format");
+
+struct Root {
+  uint64_t magic;         // kMagic once initialized; 0 until the initializing tx commits
+  uint64_t version;       // kLayoutVersion of the writer that created the pool
+  uint64_t bucket_count;  // n of linear hashing: buckets in use, >= kBaseBuckets
+  uint64_t reserved[5];   // zero; room for later versions
+  PMEMoid segments[kMaxSegments];  // segment s, or OID_NULL when not allocated yet
+};
+static_assert(sizeof(Root) == 64 + 16 * kMaxSegments, "persistent format");
+
+// The segment that holds bucket b, and b's index inside it.
+inline unsigned SegmentOf(uint64_t b) noexcept {
+  if (b < kBaseBuckets) return 0;
+  return static_cast<unsigned>(63 - __builtin_clzll(b)) - kBaseBucketsLog2 + 1;
+}
+inline uint64_t SegmentFirstBucket(unsigned s) noexcept {
+  return s == 0 ? 0 : kBaseBuckets << (s - 1);
+}
+inline uint64_t SegmentBuckets(unsigned s) noexcept {
+  return s == 0 ? kBaseBuckets : kBaseBuckets << (s - 1);
+}
+
+// Largest power of two <= n. REQUIRES: n > 0.
+inline uint64_t HighBit(uint64_t n) noexcept { return uint64_t{1} << (63 - __builtin_clzll(n)); }
+
+// The bucket of a key with hash h in a table of n buckets (linear hashing).
+// REQUIRES: n >= kBaseBuckets.
+inline uint64_t BucketOf(uint64_t h, uint64_t n) noexcept {
+  const uint64_t m = HighBit(n);
+  const uint64_t b = h & (2 * m - 1);
+  return b < n ? b : b - m;
+}
+
+}  // namespace cmap
+}  // namespace pmemkv

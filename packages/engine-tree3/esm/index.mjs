@@ -1,0 +1,3 @@
+import cjs from '../dist/index.js';
+export default cjs.default;
+export const plugin = cjs.plugin;

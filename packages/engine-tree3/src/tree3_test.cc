@@ -1,0 +1,777 @@
+// Native unit tests of tree3's data structure, run without Node.js:
+//   g++ -std=c++17 -O1 -g -I<sdk include> src/tree3_test.cc src/tree3.cc src/inner_tree.cc -lpmemobj
+// (the `test:native` script). Pools are made in a fresh directory under /dev/shm (or $TMPDIR)
+// and removed at the end; set PMEM_IS_PMEM_FORCE=1 for speed.
+#include <dirent.h>
+#include <fcntl.h>
+#include <libpmemobj.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fingerprint.h"
+#include "layout.h"
+#include "tree3.h"
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                            \
+      return;                                                                \
+    }                                                                        \
+  } while (0)
+
+#define CHECK_OK(expr)                                                                  \
+  do {                                                                                  \
+    pmemkv::Status _s = (expr);                                                         \
+    if (!_s.ok()) {                                                                     \
+      std::fprintf(stderr, "%s:%d: %s -> %s %s\n", __FILE__, __LINE__, #expr,           \
+                   pmemkv::CodeName(_s.code()), _s.message().c_str());                  \
+      failures++;                                                                       \
+      return;                                                                           \
+    }                                                                                   \
+  } while (0)
+
+#define CHECK_VERIFY(engine)                                                            \
+  do {                                                                                  \
+    std::string _e = (engine)->Verify();                                                \
+    if (!_e.empty()) {                                                                  \
+      std::fprintf(stderr, "%s:%d: Verify: %s\n", __FILE__, __LINE__, _e.c_str());      \
+      failures++;                                                                       \
+      return;                                                                           \
+    }                                                                                   \
+  } while (0)
+
+using Model = std::map<std::string, std::string>;
+
+std::string dir;
+
+std::string PoolPath(const char* name) { return dir + "/" + name; }
+
+pmemkv::Status OpenTree(const std::string& path, uint64_t size, std::unique_ptr<tree3::Tree3>* out) {
+  pmemkv::Config cfg;
+  cfg.path = path;
+  cfg.size = size;
+  cfg.create_if_missing = true;
+  std::unique_ptr<pmemkv::Engine> e;
+  pmemkv::Status s = tree3::Tree3::Open(cfg, &e);
+  if (s.ok()) out->reset(static_cast<tree3::Tree3*>(e.release()));
+  return s;
+}
+
+struct Copy final : pmemkv::ValueReceiver {
+  std::string value;
+  int calls = 0;
+  void Receive(pmemkv::Slice v) override {
+    value.assign(v.data(), v.size());
+    calls++;
+  }
+};
+
+struct Collect final : pmemkv::Visitor {
+  std::vector<std::pair<std::string, std::string>> got;
+  size_t stop_after = SIZE_MAX;
+  bool Visit(pmemkv::Slice k, pmemkv::Slice v) override {
+    got.emplace_back(std::string(k), std::string(v));
+    return got.size() >= stop_after;
+  }
+};
+
+pmemkv::KeyRange MakeRange(const std::string* lo, bool lo_inc, const std::string* hi, bool hi_inc) {
+  pmemkv::KeyRange r;
+  if (lo != nullptr) r.lower = {*lo, true, lo_inc};
+  if (hi != nullptr) r.upper = {*hi, true, hi_inc};
+  return r;
+}
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// The model's entries in `r`: [*first, *last).
+void ModelBounds(const Model& m, const pmemkv::KeyRange& r, Model::const_iterator* first, Model::const_iterator* last) {
+  *first = !r.lower.present ? m.begin()
+           : r.lower.inclusive ? m.lower_bound(std::string(r.lower.key))
+                               : m.upper_bound(std::string(r.lower.key));
+  *last = !r.upper.present ? m.end()
+          : r.upper.inclusive ? m.upper_bound(std::string(r.upper.key))
+                              : m.lower_bound(std::string(r.upper.key));
+  if (r.lower.present && r.upper.present) {
+    const int c = r.lower.key.compare(r.upper.key);
+    if (c > 0 || (c == 0 && !(r.lower.inclusive && r.upper.inclusive))) *last = *first;  // empty range
+  }
+}
+
+// Up to `limit` entries of `r`, from the low end (or the high end when reverse, descending).
+Entries ModelRange(const Model& m, const pmemkv::KeyRange& r, bool reverse = false, size_t limit = SIZE_MAX) {
+  Model::const_iterator first, last;
+  ModelBounds(m, r, &first, &last);
+  Entries out;
+  if (!reverse) {
+    for (auto it = first; it != last && out.size() < limit; ++it) out.push_back(*it);
+  } else {
+    for (auto it = last; it != first && out.size() < limit;) out.push_back(*--it);
+  }
+  return out;
+}
+
+// Compares the engine with the model: every key, full walks both ways, `samples` random ranges.
+void CheckAgainstModel(tree3::Tree3* t, const Model& m, std::mt19937_64& rng, int samples) {
+  CHECK_VERIFY(t);
+  uint64_t n = 0;
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == m.size());
+  for (const auto& kv : m) {
+    Copy c;
+    CHECK_OK(t->Get(kv.first, c));
+    CHECK(c.calls == 1 && c.value == kv.second);
+  }
+  Collect fwd;
+  CHECK_OK(t->Walk(pmemkv::KeyRange{}, false, fwd));
+  CHECK(fwd.got == ModelRange(m, pmemkv::KeyRange{}));
+  Collect rev;
+  CHECK_OK(t->Walk(pmemkv::KeyRange{}, true, rev));
+  CHECK(rev.got == ModelRange(m, pmemkv::KeyRange{}, true));
+
+  std::vector<const std::string*> keys;
+  keys.reserve(m.size());
+  for (const auto& kv : m) keys.push_back(&kv.first);
+  // Equal bounds hold the key only when both are inclusive; inverted bounds hold nothing.
+  for (int s = 0; s < 20 && !keys.empty(); s++) {
+    const std::string& k = *keys[rng() % keys.size()];
+    const std::string& k2 = *keys[rng() % keys.size()];
+    for (int inc = 0; inc < 4; inc++) {
+      const pmemkv::KeyRange r = MakeRange(&k, inc & 1, &k, inc & 2);
+      CHECK_OK(t->Count(r, &n));
+      CHECK(n == (inc == 3 ? 1u : 0u));
+      Collect f;
+      CHECK_OK(t->Walk(r, inc % 2 == 0, f));
+      CHECK(f.got.size() == n && (n == 0 || f.got[0].first == k));
+      if (k2 != k) {
+        const pmemkv::KeyRange inv = MakeRange(std::max(&k, &k2, [](auto a, auto b) { return *a < *b; }), inc & 1,
+                                               std::min(&k, &k2, [](auto a, auto b) { return *a < *b; }), inc & 2);
+        CHECK_OK(t->Count(inv, &n));
+        CHECK(n == 0);
+        Collect none;
+        CHECK_OK(t->Walk(inv, inc % 2 == 1, none));
+        CHECK(none.got.empty());
+      }
+    }
+  }
+  for (int s = 0; s < samples; s++) {
+    // Bounds: mostly keys up to 3000 apart, exact or just past a key (a bound between two
+    // keys); sometimes random short strings (often below or above every key).
+    std::string b[2];
+    const size_t at = keys.empty() ? 0 : rng() % keys.size();
+    for (int j = 0; j < 2; j++) {
+      std::string& x = b[j];
+      if (!keys.empty() && rng() % 8 != 0) {
+        x = *keys[std::min(keys.size() - 1, at + (j == 0 ? 0 : rng() % 3000))];
+        if (rng() % 2) x.push_back(static_cast<char>(rng() % 3));
+      } else {
+        x.resize(rng() % 6);
+        for (char& ch : x) ch = static_cast<char>(rng() % 256);
+      }
+    }
+    const int shape = static_cast<int>(rng() % 4);  // 0: both, 1: lower only, 2: upper only, 3: both swapped
+    const bool li = rng() % 2, ui = rng() % 2;
+    if (b[0] > b[1] && shape != 3) std::swap(b[0], b[1]);
+    const pmemkv::KeyRange r = MakeRange(shape == 2 ? nullptr : &b[0], li, shape == 1 ? nullptr : &b[1], ui);
+    // The model's count by binary search over the sorted keys.
+    const auto less = [](const std::string* a, const std::string& b) { return *a < b; };
+    const auto greater = [](const std::string& a, const std::string* b) { return a < *b; };
+    size_t lo = 0, hi = keys.size();
+    if (r.lower.present) {
+      const std::string k(r.lower.key);
+      lo = r.lower.inclusive ? std::lower_bound(keys.begin(), keys.end(), k, less) - keys.begin()
+                             : std::upper_bound(keys.begin(), keys.end(), k, greater) - keys.begin();
+    }
+    if (r.upper.present) {
+      const std::string k(r.upper.key);
+      hi = r.upper.inclusive ? std::upper_bound(keys.begin(), keys.end(), k, greater) - keys.begin()
+                             : std::lower_bound(keys.begin(), keys.end(), k, less) - keys.begin();
+    }
+    CHECK_OK(t->Count(r, &n));
+    CHECK(n == (hi > lo ? hi - lo : 0));
+    // Walks compare up to kLimit entries from each end (the visitor stops them there).
+    constexpr size_t kLimit = 4000;
+    Collect f, bk;
+    f.stop_after = bk.stop_after = kLimit;
+    const pmemkv::Code want_code = n >= kLimit ? pmemkv::Code::kStoppedByCallback : pmemkv::Code::kOk;
+    CHECK(t->Walk(r, false, f).code() == want_code);
+    CHECK(f.got == ModelRange(m, r, false, kLimit));
+    CHECK(t->Walk(r, true, bk).code() == want_code);
+    CHECK(bk.got == ModelRange(m, r, true, kLimit));
+  }
+}
+
+void TestFingerprint() {
+  std::vector<bool> seen(256, false);
+  for (uint8_t v : tree3::kPearsonTable) seen[v] = true;
+  CHECK(std::count(seen.begin(), seen.end(), true) == 256);  // a permutation of 0..255
+
+  CHECK(tree3::Fingerprint(nullptr, 0) != 0);
+  std::mt19937_64 rng(42);
+  std::string buf;
+  uint64_t histogram[256] = {};
+  for (size_t len = 0; len <= 64; len++) {
+    buf.resize(len);
+    for (int round = 0; round < 20000; round++) {
+      for (char& c : buf) c = static_cast<char>(rng());
+      const uint8_t h = tree3::Fingerprint(buf.data(), buf.size());
+      CHECK(h != 0);
+      histogram[h]++;
+    }
+  }
+  // Every 1- and 2-byte input, exhaustively.
+  for (int a = 0; a < 256; a++) {
+    const char one[1] = {static_cast<char>(a)};
+    CHECK(tree3::Fingerprint(one, 1) != 0);
+    for (int b = 0; b < 256; b++) {
+      const char two[2] = {static_cast<char>(a), static_cast<char>(b)};
+      CHECK(tree3::Fingerprint(two, 2) != 0);
+    }
+  }
+  // 0 is folded into 1, so 1 is about twice as frequent; every other value occurs.
+  CHECK(histogram[0] == 0);
+  for (int v = 2; v < 256; v++) CHECK(histogram[v] > 0);
+}
+
+void TestKeyPrefixOrder() {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; i++) {
+    std::string a(rng() % 11, '\0'), b(rng() % 11, '\0');
+    for (char& c : a) c = static_cast<char>(rng() % 4);  // tiny alphabet: many shared prefixes
+    for (char& c : b) c = static_cast<char>(rng() % 4);
+    const int want = a.compare(b);
+    const int got = tree3::CompareKeys(tree3::KeyPrefix(a), a, tree3::KeyPrefix(b), b);
+    CHECK((want < 0) == (got < 0) && (want == 0) == (got == 0));
+  }
+}
+
+void TestBasics() {
+  const std::string path = PoolPath("basics");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  Copy c;
+  CHECK(t->Get("a", c).IsNotFound());
+  CHECK(t->Exists("a").IsNotFound());
+  CHECK(t->Remove("a").IsNotFound());
+  uint64_t n = 1;
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == 0);
+  Collect none;
+  CHECK_OK(t->Walk(pmemkv::KeyRange{}, false, none));
+  CHECK(none.got.empty());
+
+  const std::string zkey("a\0b", 3), zval("\0\0x\0", 4);
+  CHECK_OK(t->Put("", ""));  // empty key and value are legal
+  CHECK_OK(t->Put(zkey, zval));
+  CHECK_OK(t->Put("a", "1"));
+  CHECK_OK(t->Get("", c));
+  CHECK(c.value.empty());
+  CHECK_OK(t->Get(zkey, c));
+  CHECK(c.value == zval);
+  CHECK(t->Get(std::string("a\0", 2), c).IsNotFound());
+  CHECK_OK(t->Put("a", "a much longer value than before"));
+  CHECK_OK(t->Get("a", c));
+  CHECK(c.value == "a much longer value than before");
+  CHECK_OK(t->Put("a", ""));
+  CHECK_OK(t->Get("a", c));
+  CHECK(c.value.empty());
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == 3);
+  CHECK_OK(t->Exists(zkey));
+  CHECK_OK(t->Remove(zkey));
+  CHECK(t->Remove(zkey).IsNotFound());
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == 2);
+
+  // A visitor that stops the walk.
+  for (int i = 0; i < 200; i++) CHECK_OK(t->Put("k" + std::to_string(1000 + i), "v"));
+  Collect stop;
+  stop.stop_after = 5;
+  CHECK(t->Walk(pmemkv::KeyRange{}, false, stop).code() == pmemkv::Code::kStoppedByCallback);
+  CHECK(stop.got.size() == 5 && stop.got[0].first.empty() && stop.got[1].first == "a");
+  CHECK_VERIFY(t.get());
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_OK(t->Get("", c));
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == 202);
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+}
+
+void TestSizeLimits() {
+  const std::string path = PoolPath("limits");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  // 4 GiB of untouched, unreserved address space: the engine must refuse it without reading.
+  const size_t big = (size_t{1} << 32);
+  void* p = mmap(nullptr, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  CHECK(p != MAP_FAILED);
+  const pmemkv::Slice huge(static_cast<const char*>(p), big);
+  CHECK(t->Put(huge, "v").code() == pmemkv::Code::kInvalidArgument);
+  CHECK(t->Put("k", huge).code() == pmemkv::Code::kInvalidArgument);
+  munmap(p, big);
+  uint64_t n = 1;
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == 0);
+  t.reset();
+  unlink(path.c_str());
+}
+
+std::string Key(uint64_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "key%013llu", static_cast<unsigned long long>(i));
+  return buf;
+}
+
+void TestFill(const char* name, int order, size_t count) {
+  const std::string path = PoolPath(name);
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t));
+  std::vector<uint64_t> ids(count);
+  for (size_t i = 0; i < count; i++) ids[i] = i * 7;
+  std::mt19937_64 rng(count + order);
+  if (order < 0) std::reverse(ids.begin(), ids.end());
+  if (order == 0) std::shuffle(ids.begin(), ids.end(), rng);
+  Model m;
+  for (uint64_t id : ids) {
+    const std::string k = Key(id), v = "v" + std::to_string(id * 31);
+    CHECK_OK(t->Put(k, v));
+    m[k] = v;
+  }
+  const tree3::Tree3::Stats st = t->GetStats();
+  // Ascending and descending fills leave full leaves; random fills leave them at least half full.
+  if (order != 0) CHECK(st.leaves == (count + tree3::kLeafSlots - 1) / tree3::kLeafSlots);
+  CHECK(st.leaves * (tree3::kLeafSlots / 2) <= count + tree3::kLeafSlots);
+  CheckAgainstModel(t.get(), m, rng, 300);
+  if (failures) return;
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CheckAgainstModel(t.get(), m, rng, 300);
+  if (failures) return;
+  // Then a mixed workload: overwrites, removes of present and missing keys, new keys.
+  for (int op = 0; op < 100000; op++) {
+    const uint64_t id = rng() % (count * 8);
+    const std::string k = Key(id);
+    switch (rng() % 3) {
+      case 0: {
+        const std::string v(rng() % 40, static_cast<char>('a' + op % 26));
+        CHECK_OK(t->Put(k, v));
+        m[k] = v;
+        break;
+      }
+      case 1: {
+        const pmemkv::Status s = t->Remove(k);
+        CHECK(s.ok() == (m.erase(k) == 1));
+        break;
+      }
+      default: {
+        Copy c;
+        const pmemkv::Status s = t->Get(k, c);
+        auto it = m.find(k);
+        CHECK(s.ok() == (it != m.end()) && (it == m.end() || c.value == it->second));
+      }
+    }
+  }
+  CheckAgainstModel(t.get(), m, rng, 100);
+  if (failures) return;
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CheckAgainstModel(t.get(), m, rng, 100);
+  t.reset();
+  unlink(path.c_str());
+}
+
+struct ObjectCensus {
+  uint64_t leaves = 0, kvslots = 0, other = 0, bytes = 0;
+};
+
+// Counts the pool's allocated objects by type, with the engine closed.
+ObjectCensus Census(const std::string& path) {
+  ObjectCensus c;
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+  if (pop == nullptr) {
+    c.other = UINT64_MAX;
+    return c;
+  }
+  for (PMEMoid oid = pmemobj_first(pop); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
+    const uint64_t type = pmemobj_type_num(oid);
+    if (type == tree3::kLeafTypeNum)
+      c.leaves++;
+    else if (type == tree3::kKVSlotTypeNum)
+      c.kvslots++;
+    else
+      c.other++;
+    c.bytes += pmemobj_alloc_usable_size(oid);
+  }
+  pmemobj_close(pop);
+  return c;
+}
+
+void TestEmptyLeavesReused() {
+  const std::string path = PoolPath("reuse");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 32 << 20, &t));
+  std::mt19937_64 rng(5);
+  const size_t kKeys = 20000;
+  ObjectCensus first;
+  for (int cycle = 0; cycle < 6; cycle++) {
+    std::vector<uint64_t> ids(kKeys);
+    for (size_t i = 0; i < kKeys; i++) ids[i] = i + cycle * 1000003ULL * (cycle % 2);  // key ranges move
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (uint64_t id : ids) CHECK_OK(t->Put(Key(id), std::string(24, 'x')));
+    CHECK_VERIFY(t.get());
+    t.reset();  // close, count the objects, reopen: recovery must find the empty leaves again
+    const ObjectCensus full = Census(path);
+    CHECK(full.kvslots == kKeys);
+    if (cycle == 0) first = full;
+    // Leaves are reused: the leaf count stays at the first fill's level (+ splits of a new
+    // key-range layout, bounded by one fill's worth), instead of growing each cycle.
+    CHECK(full.leaves <= 2 * first.leaves);
+    CHECK(full.bytes <= first.bytes + first.leaves * 2 * 512);
+    CHECK_OK(OpenTree(path, 0, &t));
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (uint64_t id : ids) CHECK_OK(t->Remove(Key(id)));
+    const tree3::Tree3::Stats st = t->GetStats();
+    CHECK(st.entries == 0 && st.leaves == 1);
+    CHECK(st.free_leaves + st.leaves == full.leaves);
+    CHECK_VERIFY(t.get());
+  }
+  t.reset();
+  const ObjectCensus empty = Census(path);
+  CHECK(empty.kvslots == 0 && empty.other == 0);
+  CHECK(empty.leaves <= 2 * first.leaves);
+  unlink(path.c_str());
+}
+
+void TestOutOfSpaceDuringSplit() {
+  const std::string path = PoolPath("oom");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  Model m;
+  // Ascending fill until the pool is full: every leaf but the last is then full.
+  uint64_t next = 0;
+  for (;;) {
+    const std::string k = Key(next * 1000), v(200, static_cast<char>('a' + next % 26));
+    const pmemkv::Status s = t->Put(k, v);
+    if (s.code() == pmemkv::Code::kOutOfMemory) break;
+    CHECK_OK(s);
+    m[k] = v;
+    next++;
+  }
+  CHECK(m.size() > 10 * static_cast<size_t>(tree3::kLeafSlots));
+  // Keys between existing ones land in full leaves: each put is a split. Space runs out for
+  // good after at most a few of them; every refused one must leave the tree as it was.
+  int refused = 0;
+  for (uint64_t i = 1; i < next && refused < 20; i += 2 * tree3::kLeafSlots) {
+    const tree3::Tree3::Stats before = t->GetStats();
+    const std::string k = Key(i * 1000 + 1), v(200, 'z');
+    const pmemkv::Status s = t->Put(k, v);
+    if (s.code() == pmemkv::Code::kOutOfMemory) {
+      refused++;
+      const tree3::Tree3::Stats after = t->GetStats();
+      CHECK(after.entries == before.entries && after.leaves == before.leaves &&
+            after.inner_nodes == before.inner_nodes);
+      continue;
+    }
+    CHECK_OK(s);
+    m[k] = v;
+  }
+  CHECK(refused > 0);
+  std::mt19937_64 rng(3);
+  CheckAgainstModel(t.get(), m, rng, 50);
+  if (failures) return;
+  // Freeing space makes the tree usable again, splits included: removing the lower half of
+  // the keys empties whole leaves (reused by the splits below) and whole runs of KVSlots.
+  std::vector<std::string> keys;
+  for (const auto& kv : m) keys.push_back(kv.first);
+  for (size_t i = 0; i < keys.size() / 2; i++) {
+    CHECK_OK(t->Remove(keys[i]));
+    m.erase(keys[i]);
+  }
+  CHECK(t->GetStats().free_leaves > 0);
+  for (uint64_t i = 1; i < 400; i++) {
+    // Same size as the removed values: libpmemobj reuses freed units of the same size class.
+    const std::string k = Key(i * 1000 + 2), v(200, 'n');
+    CHECK_OK(t->Put(k, v));
+    m[k] = v;
+  }
+  CheckAgainstModel(t.get(), m, rng, 50);
+  if (failures) return;
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CheckAgainstModel(t.get(), m, rng, 50);
+  t.reset();
+  unlink(path.c_str());
+}
+
+void TestLayoutChecks() {
+  const std::string path = PoolPath("layout");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  CHECK_OK(t->Put("k", "v"));
+  t.reset();
+  // Another layout version in the root: refused, and the pool is left as it was.
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+  CHECK(pop != nullptr);
+  tree3::Root* root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
+  root->version = tree3::kLayoutVersion + 1;
+  pmemobj_persist(pop, &root->version, sizeof(root->version));
+  pmemobj_close(pop);
+  const pmemkv::Status s = OpenTree(path, 0, &t);
+  CHECK(s.code() == pmemkv::Code::kInvalidArgument);
+  CHECK(s.message().find("layout version 2") != std::string::npos);
+  pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+  CHECK(pop != nullptr);
+  root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
+  root->version = tree3::kLayoutVersion;
+  pmemobj_persist(pop, &root->version, sizeof(root->version));
+  pmemobj_close(pop);
+  CHECK_OK(OpenTree(path, 0, &t));
+  Copy c;
+  CHECK_OK(t->Get("k", c));
+  CHECK(c.value == "v");
+  t.reset();
+  // Damage the pool (a leaf list that loops, then a slot referring past the end): refused with
+  // UNKNOWN_ERROR on open, never followed.
+  for (int damage = 0; damage < 2; damage++) {
+    pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+    CHECK(pop != nullptr);
+    root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
+    PMEMoid leaf_oid = pmemobj_root(pop, sizeof(tree3::Root));
+    leaf_oid.off = root->head;
+    tree3::Leaf* leaf = static_cast<tree3::Leaf*>(pmemobj_direct(leaf_oid));
+    const tree3::Leaf saved = *leaf;
+    if (damage == 0) leaf->next = root->head;
+    else leaf->slots[0] = uint64_t{1} << 40;
+    pmemobj_persist(pop, leaf, sizeof(*leaf));
+    pmemobj_close(pop);
+    const pmemkv::Status d = OpenTree(path, 0, &t);
+    CHECK(d.code() == pmemkv::Code::kUnknownError && d.message().find("damaged") != std::string::npos);
+    pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+    CHECK(pop != nullptr);
+    *leaf = saved;
+    pmemobj_persist(pop, leaf, sizeof(*leaf));
+    pmemobj_close(pop);
+  }
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_OK(t->Get("k", c));
+  t.reset();
+  unlink(path.c_str());
+  // A pool of another layout name is refused by the pool layer.
+  pop = pmemobj_create(path.c_str(), "pmemkv_other", 8 << 20, 0600);
+  CHECK(pop != nullptr);
+  pmemobj_close(pop);
+  CHECK(OpenTree(path, 0, &t).code() == pmemkv::Code::kInvalidArgument);
+  unlink(path.c_str());
+}
+
+
+Entries Dump(tree3::Tree3* t) {
+  Collect all;
+  if (!t->Walk(pmemkv::KeyRange{}, false, all).ok()) all.got.clear();
+  return all.got;
+}
+
+bool CopyFile(const std::string& from, const std::string& to) {
+  const int in = open(from.c_str(), O_RDONLY);
+  const int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bool ok = in >= 0 && out >= 0;
+  char buf[1 << 16];
+  for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) ok = n > 0 && write(out, buf, n) == n;
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  return ok;
+}
+
+int crash_target = 0;
+int crash_steps = 0;
+void KillAtTarget(const char*) {
+  if (++crash_steps == crash_target) raise(SIGKILL);
+}
+
+struct CrashCase {
+  const char* name;
+  std::function<void(tree3::Tree3*, Model*)> setup;  // builds the state before the operation
+  std::function<pmemkv::Status(tree3::Tree3*)> op;
+  std::function<void(Model*)> apply;  // the operation, on the model
+  int min_points;                     // crash points the operation must pass at least
+};
+
+void PutAll(tree3::Tree3* t, Model* m, const std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    const std::string k = Key(id), v = "value of " + std::to_string(id);
+    if (!t->Put(k, v).ok()) return;
+    (*m)[k] = v;
+  }
+}
+std::vector<uint64_t> Range(uint64_t from, uint64_t to, uint64_t step = 1) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = from; i < to; i += step) ids.push_back(i);
+  return ids;
+}
+
+// Deterministic crash injection: for each case and each step k of the operation's
+// transaction, a forked child opens a copy of the prepared pool, runs the operation and is
+// killed (SIGKILL) at step k. Reopening must give exactly the state before the operation (the
+// transaction had not committed), pass Verify, and still take the operation afterwards.
+void TestCrashPoints() {
+  const CrashCase cases[] = {
+      {"first put of an empty tree", [](tree3::Tree3*, Model*) {},
+       [](tree3::Tree3* t) { return t->Put(Key(1), "one"); }, [](Model* m) { (*m)[Key(1)] = "one"; }, 4},
+      {"insert into a leaf with room", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 3},
+      {"overwrite", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Put(Key(5), "a changed, longer value"); },
+       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 3},
+      {"remove", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 2},
+      {"split in the middle of the tree", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 400, 2)); },
+       [](tree3::Tree3* t) { return t->Put(Key(121), "splitter"); }, [](Model* m) { (*m)[Key(121)] = "splitter"; },
+       2 * tree3::kLeafSlots / 2},
+      {"split of the last leaf (ascending fill)", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 48)); },
+       [](tree3::Tree3* t) { return t->Put(Key(1000), "last"); }, [](Model* m) { (*m)[Key(1000)] = "last"; }, 4},
+      {"split of the first leaf (descending fill)", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(10, 58)); },
+       [](tree3::Tree3* t) { return t->Put(Key(1), "first"); }, [](Model* m) { (*m)[Key(1)] = "first"; }, 4},
+      {"split reusing an empty leaf",
+       [](tree3::Tree3* t, Model* m) {
+         PutAll(t, m, Range(0, 400, 2));
+         for (uint64_t id = 288; id < 400; id += 2) {
+           t->Remove(Key(id));
+           m->erase(Key(id));
+         }
+       },
+       [](tree3::Tree3* t) { return t->Put(Key(121), "splitter"); }, [](Model* m) { (*m)[Key(121)] = "splitter"; },
+       2 * tree3::kLeafSlots / 2},
+  };
+  const std::string prepared = PoolPath("crash-prepared"), work = PoolPath("crash-work");
+  for (const CrashCase& c : cases) {
+    Model before;
+    {
+      unlink(prepared.c_str());
+      std::unique_ptr<tree3::Tree3> t;
+      CHECK_OK(OpenTree(prepared, 8 << 20, &t));
+      c.setup(t.get(), &before);
+      CHECK(Dump(t.get()) == ModelRange(before, pmemkv::KeyRange{}));
+      if (std::string(c.name) == "split reusing an empty leaf") CHECK(t->GetStats().free_leaves > 0);
+    }
+    Model after = before;
+    c.apply(&after);
+    const Entries want_before = ModelRange(before, pmemkv::KeyRange{});
+    const Entries want_after = ModelRange(after, pmemkv::KeyRange{});
+    int points = 0;
+    for (int k = 1;; k++) {
+      CHECK(CopyFile(prepared, work));
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      CHECK(pid >= 0);
+      if (pid == 0) {
+        std::unique_ptr<tree3::Tree3> t;
+        if (!OpenTree(work, 0, &t).ok()) _exit(2);
+        crash_target = k;
+        tree3::g_crash_point = KillAtTarget;
+        _exit(c.op(t.get()).ok() ? 0 : 3);
+      }
+      int status = 0;
+      CHECK(waitpid(pid, &status, 0) == pid);
+      const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+      const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!killed && !completed) {
+        std::fprintf(stderr, "case '%s', step %d: the child failed (status %d)\n", c.name, k, status);
+        CHECK(false);
+      }
+      std::unique_ptr<tree3::Tree3> t;
+      CHECK_OK(OpenTree(work, 0, &t));
+      CHECK_VERIFY(t.get());
+      const Entries got = Dump(t.get());
+      if (got != (killed ? want_before : want_after)) {
+        std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
+                     c.name, k, got.size(), want_before.size(), want_after.size());
+        CHECK(false);
+      }
+      if (killed) {  // the recovered tree takes the operation
+        CHECK_OK(c.op(t.get()));
+        CHECK(Dump(t.get()) == want_after);
+        CHECK_VERIFY(t.get());
+        points++;
+      }
+      t.reset();
+      if (completed) break;
+    }
+    if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
+    CHECK(points >= c.min_points);
+  }
+  unlink(prepared.c_str());
+  unlink(work.c_str());
+}
+
+}  // namespace
+
+int main() {
+  const char* tmp = std::getenv("TMPDIR");
+  const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp != nullptr ? tmp : "/tmp";
+  std::string templ = std::string(base) + "/pmemkv-tree3-native-XXXXXX";
+  if (mkdtemp(&templ[0]) == nullptr) {
+    std::perror("mkdtemp");
+    return 2;
+  }
+  dir = templ;
+  struct Test {
+    const char* name;
+    void (*fn)();
+  } tests[] = {
+      {"fingerprint never 0, table is a permutation", TestFingerprint},
+      {"key prefixes order like keys", TestKeyPrefixOrder},
+      {"basics: empty keys, zero bytes, overwrite, remove, reopen", TestBasics},
+      {"keys and values over 4 GiB - 1 are INVALID_ARGUMENT", TestSizeLimits},
+      {"ascending fill of 200000 keys", [] { TestFill("asc", 1, 200000); }},
+      {"descending fill of 200000 keys", [] { TestFill("desc", -1, 200000); }},
+      {"random fill of 200000 keys", [] { TestFill("rand", 0, 200000); }},
+      {"empty leaves are reused across fill/remove cycles", TestEmptyLeavesReused},
+      {"pool full during splits: OUT_OF_MEMORY, tree intact", TestOutOfSpaceDuringSplit},
+      {"layout name and version are checked; damaged pools are refused", TestLayoutChecks},
+      {"a kill at any step of a mutation leaves the state before it", TestCrashPoints},
+  };
+  int passed = 0;
+  for (const Test& test : tests) {
+    const int before = failures;
+    const auto start = std::chrono::steady_clock::now();
+    test.fn();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    const bool ok = failures == before;
+    passed += ok;
+    std::printf("%s %s (%lld ms)\n", ok ? "ok  " : "FAIL", test.name, static_cast<long long>(ms.count()));
+    std::fflush(stdout);
+  }
+  // Remove whatever a failed test left behind, then the directory.
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+        unlink((dir + "/" + e->d_name).c_str());
+    closedir(d);
+  }
+  rmdir(dir.c_str());
+  std::printf("%d of %zu native tests passed\n", passed, sizeof(tests) / sizeof(tests[0]));
+  return passed == static_cast<int>(sizeof(tests) / sizeof(tests[0])) ? 0 : 1;
+}
