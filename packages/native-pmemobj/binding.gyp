@@ -3,7 +3,10 @@
     {
       "target_name": "native_pmemobj",
       "sources": ["src/binding.cc"],
-      "include_dirs": ["include"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "include"
+      ],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
       "defines": ["NAPI_VERSION=8"],

@@ -12,8 +12,12 @@
 #include <fcntl.h>
 #include <libpmem.h>
 #include <libpmemobj.h>
-#include <node_api.h>
 #include <sys/stat.h>
+
+#ifndef NAPI_CPP_EXCEPTIONS
+#define NAPI_CPP_EXCEPTIONS
+#endif
+#include <napi.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,33 +28,21 @@
 
 namespace {
 
-napi_value ThrowInvalid(napi_env env, const std::string& message) {
-  napi_value code, text, status, error;
-  if (napi_create_string_utf8(env, "INVALID_ARGUMENT", NAPI_AUTO_LENGTH, &code) == napi_ok &&
-      napi_create_string_utf8(env, message.data(), message.size(), &text) == napi_ok &&
-      napi_create_error(env, code, text, &error) == napi_ok &&
-      napi_create_int32(env, static_cast<int32_t>(pmemkv::Code::kInvalidArgument), &status) == napi_ok &&
-      napi_set_named_property(env, error, "status", status) == napi_ok)
-    napi_throw(env, error);
-  return nullptr;
+// Throws an INVALID_ARGUMENT Error; node-addon-api's callback wrapper hands it to JS.
+[[noreturn]] void ThrowInvalid(Napi::Env env, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  Napi::Object object = error.Value();
+  object.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+  object.Set("status", Napi::Number::New(env, static_cast<int32_t>(pmemkv::Code::kInvalidArgument)));
+  throw error;
 }
 
-// Reads `v` as a string into *out; false (with a pending exception) otherwise.
-bool StringArg(napi_env env, napi_value v, const char* what, std::string* out) {
-  size_t len = 0;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string ||
-      napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) {
-    ThrowInvalid(env, std::string(what) + " must be a string");
-    return false;
-  }
-  out->assign(len, '\0');
-  napi_get_value_string_utf8(env, v, &(*out)[0], len + 1, &len);
-  if (out->find('\0') != std::string::npos) {
-    ThrowInvalid(env, std::string(what) + " contains a NUL character");
-    return false;
-  }
-  return true;
+// `v` as a string; throws INVALID_ARGUMENT otherwise.
+std::string StringArg(Napi::Value v, const char* what) {
+  if (!v.IsString()) ThrowInvalid(v.Env(), std::string(what) + " must be a string");
+  std::string out = v.As<Napi::String>().Utf8Value();
+  if (out.find('\0') != std::string::npos) ThrowInvalid(v.Env(), std::string(what) + " contains a NUL character");
+  return out;
 }
 
 std::string PmemobjError() {
@@ -58,82 +50,55 @@ std::string PmemobjError() {
   return msg != nullptr && msg[0] != '\0' ? msg : std::strerror(errno);
 }
 
-napi_value LibraryVersion(napi_env env, napi_callback_info) {
+Napi::Value LibraryVersion(const Napi::CallbackInfo& info) {
   const char* mismatch = pmemobj_check_version(PMEMOBJ_MAJOR_VERSION, PMEMOBJ_MINOR_VERSION);
-  if (mismatch != nullptr) return ThrowInvalid(env, std::string("libpmemobj: ") + mismatch);
+  if (mismatch != nullptr) ThrowInvalid(info.Env(), std::string("libpmemobj: ") + mismatch);
   std::string version = std::to_string(PMEMOBJ_MAJOR_VERSION) + "." + std::to_string(PMEMOBJ_MINOR_VERSION);
-  napi_value result;
-  napi_create_string_utf8(env, version.data(), version.size(), &result);
-  return result;
+  return Napi::String::New(info.Env(), version);
 }
 
-napi_value IsPmem(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  std::string path;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc < 1) return ThrowInvalid(env, "path is required");
-  if (!StringArg(env, argv[0], "path", &path)) return nullptr;
+Napi::Value IsPmem(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) ThrowInvalid(env, "path is required");
+  std::string path = StringArg(info[0], "path");
   size_t mapped = 0;
   int is_pmem_hint = 0;
   void* addr = pmem_map_file(path.c_str(), 0, 0, 0, &mapped, &is_pmem_hint);
   if (addr == nullptr) {
     const char* msg = pmem_errormsg();
-    return ThrowInvalid(env, "cannot map " + path + ": " + (msg != nullptr && msg[0] ? msg : std::strerror(errno)));
+    ThrowInvalid(env, "cannot map " + path + ": " + (msg != nullptr && msg[0] ? msg : std::strerror(errno)));
   }
   bool is_pmem = pmem_is_pmem(addr, mapped) != 0;
   pmem_unmap(addr, mapped);
-  napi_value result;
-  napi_get_boolean(env, is_pmem, &result);
-  return result;
+  return Napi::Boolean::New(env, is_pmem);
 }
 
-napi_value CheckPool(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  std::string path, layout;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc < 1) return ThrowInvalid(env, "path is required");
-  if (!StringArg(env, argv[0], "path", &path)) return nullptr;
+Napi::Value CheckPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) ThrowInvalid(env, "path is required");
+  std::string path = StringArg(info[0], "path"), layout;
   bool has_layout = false;
-  if (argc >= 2) {
-    napi_valuetype t;
-    napi_typeof(env, argv[1], &t);
-    if (t != napi_undefined && t != napi_null) {
-      if (!StringArg(env, argv[1], "layout", &layout)) return nullptr;
-      has_layout = true;
-    }
+  if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    layout = StringArg(info[1], "layout");
+    has_layout = true;
   }
   int r = pmemobj_check(path.c_str(), has_layout ? layout.c_str() : nullptr);
-  if (r < 0) return ThrowInvalid(env, "cannot check pool " + path + ": " + PmemobjError());
-  napi_value result;
-  napi_get_boolean(env, r == 1, &result);
-  return result;
+  if (r < 0) ThrowInvalid(env, "cannot check pool " + path + ": " + PmemobjError());
+  return Napi::Boolean::New(env, r == 1);
 }
 
-bool SetNumber(napi_env env, napi_value obj, const char* name, double value) {
-  napi_value v;
-  return napi_create_double(env, value, &v) == napi_ok && napi_set_named_property(env, obj, name, v) == napi_ok;
-}
-
-napi_value PoolInfo(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  std::string path, layout;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc < 1) return ThrowInvalid(env, "path is required");
-  if (!StringArg(env, argv[0], "path", &path)) return nullptr;
+Napi::Value PoolInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) ThrowInvalid(env, "path is required");
+  std::string path = StringArg(info[0], "path"), layout;
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ThrowInvalid(env, "cannot access " + path + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) ThrowInvalid(env, "cannot access " + path + ": " + std::strerror(errno));
   if (!pmemkv::ReadPoolLayout(path, &layout))
-    return ThrowInvalid(env, path + " is not a single-file libpmemobj pool (poolsets and device DAX are not read)");
+    ThrowInvalid(env, path + " is not a single-file libpmemobj pool (poolsets and device DAX are not read)");
 
-  napi_value result, layout_value;
-  if (napi_create_object(env, &result) != napi_ok ||
-      napi_create_string_utf8(env, layout.data(), layout.size(), &layout_value) != napi_ok ||
-      napi_set_named_property(env, result, "layout", layout_value) != napi_ok ||
-      !SetNumber(env, result, "size", static_cast<double>(st.st_size)))
-    return nullptr;
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("layout", Napi::String::New(env, layout));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
 
   // `used` needs the heap: open the pool without a layout check. This fails while the pool is
   // open (libpmemobj locks it), in this process or another; `used` is then left out.
@@ -141,7 +106,7 @@ napi_value PoolInfo(napi_env env, napi_callback_info info) {
   if (pop == nullptr) {
     int err = errno;
     if (err == EWOULDBLOCK || err == EAGAIN) return result;
-    return ThrowInvalid(env, "cannot open pool " + path + ": " + PmemobjError());
+    ThrowInvalid(env, "cannot open pool " + path + ": " + PmemobjError());
   }
   double used = 0, objects = 0;
   for (PMEMoid oid = pmemobj_first(pop); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
@@ -150,29 +115,20 @@ napi_value PoolInfo(napi_env env, napi_callback_info info) {
   }
   used += static_cast<double>(pmemobj_root_size(pop));
   pmemobj_close(pop);
-  if (!SetNumber(env, result, "used", used) || !SetNumber(env, result, "objects", objects)) return nullptr;
+  result.Set("used", Napi::Number::New(env, used));
+  result.Set("objects", Napi::Number::New(env, objects));
   return result;
 }
 
-napi_value Init(napi_env env, napi_value exports) {
-  struct {
-    const char* name;
-    napi_callback cb;
-  } const methods[] = {
-      {"libraryVersion", LibraryVersion},
-      {"isPmem", IsPmem},
-      {"checkPool", CheckPool},
-      {"poolInfo", PoolInfo},
-  };
-  for (const auto& m : methods) {
-    napi_value fn;
-    if (napi_create_function(env, m.name, NAPI_AUTO_LENGTH, m.cb, nullptr, &fn) != napi_ok ||
-        napi_set_named_property(env, exports, m.name, fn) != napi_ok)
-      return nullptr;
-  }
+// Module init, once per environment (main thread, each worker_thread): context-aware.
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("libraryVersion", Napi::Function::New<LibraryVersion>(env, "libraryVersion"));
+  exports.Set("isPmem", Napi::Function::New<IsPmem>(env, "isPmem"));
+  exports.Set("checkPool", Napi::Function::New<CheckPool>(env, "checkPool"));
+  exports.Set("poolInfo", Napi::Function::New<PoolInfo>(env, "poolInfo"));
   return exports;
 }
 
 }  // namespace
 
-NAPI_MODULE_INIT() { return Init(env, exports); }
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,6 +1,6 @@
 // glue.h: turns a C++ Engine into the JS handle of @pmemkv/core's EngineHandle contract.
-// The only SDK header engines include for N-API (its parts live in glue/). An engine's .cc
-// includes it once and ends with
+// The only SDK header that includes node-addon-api's <napi.h> (its parts live in glue/). An
+// engine's .cc includes it once and ends with
 //
 //   PMEMKV_REGISTER_ENGINE(CMapEngine, "cmap", pmemkv::kThreadSafe);
 //
@@ -25,14 +25,21 @@
 // `code` = CodeName(status) and `status` = the numeric code. A missing key is a value
 // (undefined / false), never an error.
 //
-// Build: C++ exceptions on (the glue catches whatever an engine throws), N-API version 8.
+// Build: C++ exceptions on (NAPI_CPP_EXCEPTIONS; the glue catches whatever an engine throws),
+// N-API version 8, node-addon-api's include_dir in include_dirs.
 #pragma once
 
 #if !defined(__cpp_exceptions)
 #error "pmemkv engines are built with C++ exceptions: add \"cflags_cc!\": [\"-fno-exceptions\"] to binding.gyp"
 #endif
 
-#include <node_api.h>
+#ifdef NAPI_DISABLE_CPP_EXCEPTIONS
+#error "pmemkv engines are built with node-addon-api C++ exceptions: do not define NAPI_DISABLE_CPP_EXCEPTIONS"
+#endif
+#ifndef NAPI_CPP_EXCEPTIONS
+#define NAPI_CPP_EXCEPTIONS
+#endif
+#include <napi.h>
 
 #if NAPI_VERSION < 8
 #error "pmemkv engines need NAPI_VERSION 8 or later"
@@ -60,97 +67,88 @@ namespace glue __attribute__((visibility("hidden"))) {
 // ---------------------------------------------------------------------------------------------
 // Module: open(config) -> handle.
 
-struct Method {
-  const char* name;
-  napi_callback callback;
-};
-
-// Defines `methods` on `target`, each function carrying `handle` and keeping it alive.
-inline bool DefineMethods(napi_env env, napi_value target, Handle* handle, const Method* methods, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    napi_value fn;
-    if (napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].callback, handle, &fn) != napi_ok)
-      return false;
-    if (napi_add_finalizer(env, fn, handle, Handle::Release, nullptr, nullptr) != napi_ok) return false;
-    handle->functions++;
-    if (napi_set_named_property(env, target, methods[i].name, fn) != napi_ok) return false;
-  }
-  return true;
+// Defines target[name] = a function calling F with `handle` as its data; the function keeps
+// `handle` alive until it is garbage collected. Created with the C call because
+// Napi::Function::New would wrap F in Napi::CallbackInfo (see Method).
+template <size_t N, Napi::Value (*F)(const Args<N>&)>
+inline void DefineMethod(Napi::Env env, Napi::Object target, const char* name, Handle* handle) {
+  napi_value raw = nullptr;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, Method<N, F>, handle, &raw) != napi_ok)
+    throw Napi::Error::New(env);
+  Napi::Function fn(env, raw);
+  fn.AddFinalizer(Handle::Release, handle);
+  handle->functions++;
+  target.Set(name, fn);
 }
 
-inline napi_value MakeHandle(napi_env env, std::shared_ptr<LiveEngine> live) {
-  static const Method kSync[] = {
-      {"put", Put},       {"get", Get},     {"getInto", GetInto}, {"exists", Exists}, {"remove", Remove},
-      {"count", Count},   {"scan", Scan},   {"batch", Batch},     {"defrag", Defrag}, {"close", Close},
-  };
-  static const Method kAsync[] = {
-      {"put", AsyncPut},     {"get", AsyncGet},   {"exists", AsyncKeyPredicate<false>},
-      {"remove", AsyncKeyPredicate<true>}, {"count", AsyncCount}, {"scan", AsyncScan},
-      {"batch", AsyncBatch}, {"defrag", AsyncDefrag},
-  };
+inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) {
   auto* handle = new Handle();
   handle->live = std::move(live);
-  napi_value object, async;
-  bool ok = napi_create_object(env, &object) == napi_ok && napi_create_object(env, &async) == napi_ok &&
-            DefineMethods(env, object, handle, kSync, sizeof(kSync) / sizeof(kSync[0])) &&
-            DefineMethods(env, async, handle, kAsync, sizeof(kAsync) / sizeof(kAsync[0])) &&
-            napi_set_named_property(env, object, "async", async) == napi_ok;
-  if (!ok) {
+  try {
+    Napi::Object object = Napi::Object::New(env);
+    Napi::Object async = Napi::Object::New(env);
+    DefineMethod<2, Put>(env, object, "put", handle);
+    DefineMethod<1, Get>(env, object, "get", handle);
+    DefineMethod<2, GetInto>(env, object, "getInto", handle);
+    DefineMethod<1, Exists>(env, object, "exists", handle);
+    DefineMethod<1, Remove>(env, object, "remove", handle);
+    DefineMethod<1, Count>(env, object, "count", handle);
+    DefineMethod<3, Scan>(env, object, "scan", handle);
+    DefineMethod<1, Batch>(env, object, "batch", handle);
+    DefineMethod<2, Defrag>(env, object, "defrag", handle);
+    DefineMethod<0, Close>(env, object, "close", handle);
+    DefineMethod<2, AsyncPut>(env, async, "put", handle);
+    DefineMethod<1, AsyncGet>(env, async, "get", handle);
+    DefineMethod<1, AsyncKeyPredicate<false>>(env, async, "exists", handle);
+    DefineMethod<1, AsyncKeyPredicate<true>>(env, async, "remove", handle);
+    DefineMethod<1, AsyncCount>(env, async, "count", handle);
+    DefineMethod<3, AsyncScan>(env, async, "scan", handle);
+    DefineMethod<1, AsyncBatch>(env, async, "batch", handle);
+    DefineMethod<2, AsyncDefrag>(env, async, "defrag", handle);
+    object.Set("async", async);
+    return object;
+  } catch (...) {
     handle->live.reset();  // do not keep the pool open until the half-built functions are collected
     if (handle->functions == 0) delete handle;
-    return nullptr;
+    throw;
   }
-  return object;
 }
 
 // open(config): handle. Runs on the JS thread; opening or creating a pool is synchronous.
-inline napi_value OpenHandle(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value config;
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, &config, nullptr, &data) != napi_ok) return nullptr;
-  if (argc < 1) return Throw(env, Status::InvalidArgument("config must be an object"));
-  const auto& engine = *static_cast<const EngineInfo*>(data);
+inline Napi::Value OpenHandle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) Throw(env, Status::InvalidArgument("config must be an object"));
+  const auto& engine = *static_cast<const EngineInfo*>(info.Data());
   Config cfg;
-  Status s = DecodeConfig(env, config, &cfg);
-  if (!s.ok()) return Throw(env, s);
+  Status s = DecodeConfig(info[0], &cfg);
+  if (!s.ok()) Throw(env, s);
   std::shared_ptr<LiveEngine> live;
   s = cfg.path.empty() ? Registry::OpenUnshared(engine, cfg, &live) : Registry::Get().Acquire(engine, cfg, &live);
-  if (!s.ok()) return Throw(env, s);
+  if (!s.ok()) Throw(env, s);
   return MakeHandle(env, std::move(live));
 }
 
 // livePaths(): the pool paths this addon holds open now, across all threads.
-inline napi_value LivePaths(napi_env env, napi_callback_info) {
+inline Napi::Value LivePaths(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::vector<std::string> keys;
   Status s = Guard([&] {
     keys = Registry::Get().LiveKeys();
     return Status::OK();
   });
-  if (!s.ok()) return Throw(env, s);
-  napi_value array, path;
-  if (napi_create_array_with_length(env, keys.size(), &array) != napi_ok) return nullptr;
-  for (size_t i = 0; i < keys.size(); i++)
-    if (napi_create_string_utf8(env, keys[i].data(), keys[i].size(), &path) != napi_ok ||
-        napi_set_element(env, array, static_cast<uint32_t>(i), path) != napi_ok)
-      return nullptr;
+  if (!s.ok()) Throw(env, s);
+  Napi::Array array = Napi::Array::New(env, keys.size());
+  for (size_t i = 0; i < keys.size(); i++) array.Set(static_cast<uint32_t>(i), Napi::String::New(env, keys[i]));
   return array;
 }
 
 // Module init, once per environment (main thread, each worker_thread): context-aware. The
 // glue keeps no per-environment state and no napi_ref outside a handle's own functions.
-inline napi_value InitModule(napi_env env, napi_value exports, const EngineInfo* engine) {
-  napi_value open, live_paths, name, model;
-  if (napi_create_function(env, "open", NAPI_AUTO_LENGTH, OpenHandle, const_cast<EngineInfo*>(engine), &open) != napi_ok ||
-      napi_create_function(env, "livePaths", NAPI_AUTO_LENGTH, LivePaths, nullptr, &live_paths) != napi_ok ||
-      napi_create_string_utf8(env, engine->name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_string_utf8(env, engine->model == kThreadSafe ? "thread-safe" : "serialized", NAPI_AUTO_LENGTH,
-                              &model) != napi_ok ||
-      napi_set_named_property(env, exports, "open", open) != napi_ok ||
-      napi_set_named_property(env, exports, "livePaths", live_paths) != napi_ok ||
-      napi_set_named_property(env, exports, "name", name) != napi_ok ||
-      napi_set_named_property(env, exports, "threadModel", model) != napi_ok)
-    return nullptr;
+inline Napi::Object InitModule(Napi::Env env, Napi::Object exports, const EngineInfo* engine) {
+  exports.Set("open", Napi::Function::New<OpenHandle>(env, "open", const_cast<EngineInfo*>(engine)));
+  exports.Set("livePaths", Napi::Function::New<LivePaths>(env, "livePaths"));
+  exports.Set("name", Napi::String::New(env, engine->name));
+  exports.Set("threadModel", Napi::String::New(env, engine->model == kThreadSafe ? "thread-safe" : "serialized"));
   return exports;
 }
 
@@ -167,5 +165,8 @@ inline napi_value InitModule(napi_env env, napi_value exports, const EngineInfo*
       [](const ::pmemkv::Config& cfg, std::unique_ptr<::pmemkv::Engine>* out) -> ::pmemkv::Status {         \
         return EngineClass::Open(cfg, out);                                                                 \
       }};                                                                                                   \
-  NAPI_MODULE_INIT() { return ::pmemkv::glue::InitModule(env, exports, &pmemkv_glue_engine_info); }         \
+  static Napi::Object pmemkv_glue_init(Napi::Env env, Napi::Object exports) {                               \
+    return ::pmemkv::glue::InitModule(env, exports, &pmemkv_glue_engine_info);                              \
+  }                                                                                                         \
+  NODE_API_MODULE(NODE_GYP_MODULE_NAME, pmemkv_glue_init)                                                   \
   static_assert(true, "")

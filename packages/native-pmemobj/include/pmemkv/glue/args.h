@@ -1,5 +1,5 @@
 // Argument decoding: keys, values, ranges, limits, batches, defrag percentages.
-// Part of glue.h, which includes it after <node_api.h>; engines include <pmemkv/glue.h> only.
+// Part of glue.h, which includes it after <napi.h>; engines include <pmemkv/glue.h> only.
 #pragma once
 
 #ifndef PMEMKV_GLUE_INTERNAL
@@ -25,21 +25,14 @@ namespace glue __attribute__((visibility("hidden"))) {
 // Property names read from ranges and batch operations.
 enum PropertyName { kType, kKey, kValue, kLower, kLowerInclusive, kUpper, kUpperInclusive };
 
-// obj[name] (undefined when absent), or nullptr when N-API failed.
-inline napi_value GetProperty(napi_env env, napi_value obj, PropertyName name) {
+// obj[name] (undefined when absent). Throws Napi::Error when a getter throws.
+inline Napi::Value GetProperty(Napi::Object obj, PropertyName name) {
   static const char* const kNames[] = {"type", "key", "value", "lower", "lowerInclusive", "upper", "upperInclusive"};
-  napi_value value;
-  if (napi_get_named_property(env, obj, kNames[name], &value) != napi_ok) return nullptr;
-  return value;
+  return obj.Get(kNames[name]);
 }
 
 // Nothing here allocates on the heap for Buffers, nor for strings whose
 // UTF-8 form fits the inline buffer.
-
-inline bool IsUndefined(napi_env env, napi_value v) {
-  napi_valuetype t;
-  return napi_typeof(env, v, &t) == napi_ok && t == napi_undefined;
-}
 
 // Bytes of one argument, valid until the BytesArg is destroyed (and, for a Buffer, as long as
 // JS does not change it: during one synchronous call). Not copyable.
@@ -50,13 +43,15 @@ class BytesArg {
   BytesArg& operator=(const BytesArg&) = delete;
 
   // False when `v` is neither a string nor an ArrayBufferView.
-  bool Decode(napi_env env, napi_value v) {
+  bool Decode(Napi::Value v) {
+    napi_env env = v.Env();
     napi_valuetype t;
     if (napi_typeof(env, v, &t) != napi_ok) return false;
     if (t == napi_string) return DecodeString(env, v);
     if (t != napi_object) return false;
     // Node's napi_get_buffer_info accepts every ArrayBufferView (Buffer, Uint8Array, any
-    // TypedArray, DataView) and gives the bytes of the view.
+    // TypedArray, DataView) and gives the bytes of the view. Napi::Buffer would also query
+    // the view as a TypedArray first (and refuse a DataView), hence the C call.
     void* data = nullptr;
     size_t size = 0;
     if (napi_get_buffer_info(env, v, &data, &size) != napi_ok) return false;
@@ -70,6 +65,7 @@ class BytesArg {
  private:
   // napi_get_value_string_utf8 writes at most kInline - 1 bytes and only whole characters
   // (at most 4 bytes each), so a result shorter than kInline - 4 bytes is the whole string.
+  // C calls: Napi::String::Utf8Value would allocate a std::string per call.
   bool DecodeString(napi_env env, napi_value v) {
     size_t n = 0;
     if (napi_get_value_string_utf8(env, v, inline_, kInline, &n) != napi_ok) return false;
@@ -99,30 +95,30 @@ class BytesArg {
 // A range argument: undefined (everything) or { lower?, lowerInclusive?, upper?, upperInclusive? }.
 class RangeArg {
  public:
-  Status Decode(napi_env env, napi_value v) {
-    napi_valuetype t;
-    if (napi_typeof(env, v, &t) != napi_ok) return Status::InvalidArgument("range could not be read");
+  Status Decode(Napi::Value v) {
+    napi_valuetype t = v.Type();
     if (t == napi_undefined || t == napi_null) return Status::OK();
     if (t != napi_object) return Status::InvalidArgument("range must be an object or undefined");
-    Status s = DecodeBound(env, v, kLower, kLowerInclusive, &lower_, &range_.lower);
-    if (s.ok()) s = DecodeBound(env, v, kUpper, kUpperInclusive, &upper_, &range_.upper);
+    Napi::Object obj = v.As<Napi::Object>();
+    Status s = DecodeBound(obj, kLower, kLowerInclusive, &lower_, &range_.lower);
+    if (s.ok()) s = DecodeBound(obj, kUpper, kUpperInclusive, &upper_, &range_.upper);
     return s;
   }
 
   const KeyRange& range() const noexcept { return range_; }
 
  private:
-  static Status DecodeBound(napi_env env, napi_value obj, PropertyName key_name, PropertyName inclusive_name,
-                            BytesArg* bytes, Bound* bound) {
-    napi_value key = GetProperty(env, obj, key_name);
-    if (key == nullptr) return Status::InvalidArgument("range could not be read");
-    if (IsUndefined(env, key)) return Status::OK();
-    if (!bytes->Decode(env, key)) return NotBytes("a range bound");
-    napi_value inclusive = GetProperty(env, obj, inclusive_name);
+  static Status DecodeBound(Napi::Object obj, PropertyName key_name, PropertyName inclusive_name, BytesArg* bytes,
+                            Bound* bound) {
+    Napi::Value key = GetProperty(obj, key_name);
+    if (key.IsUndefined()) return Status::OK();
+    if (!bytes->Decode(key)) return NotBytes("a range bound");
+    Napi::Value inclusive = GetProperty(obj, inclusive_name);
     bool flag = false;
-    if (inclusive == nullptr) return Status::InvalidArgument("range could not be read");
-    if (!IsUndefined(env, inclusive) && napi_get_value_bool(env, inclusive, &flag) != napi_ok)
-      return Status::InvalidArgument("range inclusive flags must be booleans");
+    if (!inclusive.IsUndefined()) {
+      if (!inclusive.IsBoolean()) return Status::InvalidArgument("range inclusive flags must be booleans");
+      flag = inclusive.As<Napi::Boolean>().Value();
+    }
     bound->key = bytes->slice();
     bound->present = true;
     bound->inclusive = flag;
@@ -148,52 +144,52 @@ struct OwnedRange {
 };
 
 // `limit` of scan: a whole number >= 0 or Infinity (no limit); undefined means no limit.
-inline Status DecodeLimit(napi_env env, napi_value v, uint64_t* limit) {
+inline Status DecodeLimit(Napi::Value v, uint64_t* limit) {
   *limit = UINT64_MAX;
-  if (IsUndefined(env, v)) return Status::OK();
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || std::isnan(d) || d < 0)
-    return Status::InvalidArgument("limit must be a number >= 0 or Infinity");
+  if (v.IsUndefined()) return Status::OK();
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (std::isnan(d) || d < 0) return Status::InvalidArgument("limit must be a number >= 0 or Infinity");
   if (d < 18446744073709551616.0) *limit = static_cast<uint64_t>(d);
   return Status::OK();
 }
 
-inline Status DecodeBool(napi_env env, napi_value v, const char* what, bool* out) {
+inline Status DecodeBool(Napi::Value v, const char* what, bool* out) {
   *out = false;
-  if (IsUndefined(env, v)) return Status::OK();
-  if (napi_get_value_bool(env, v, out) != napi_ok)
-    return Status::InvalidArgument(std::string(what) + " must be a boolean");
+  if (v.IsUndefined()) return Status::OK();
+  if (!v.IsBoolean()) return Status::InvalidArgument(std::string(what) + " must be a boolean");
+  *out = v.As<Napi::Boolean>().Value();
   return Status::OK();
 }
 
-// batch(ops): [{ type: 'put' | 'del', key, value? }], copied into engine BatchOps.
-inline Status DecodeBatch(napi_env env, napi_value v, std::vector<BatchOp>* ops) {
-  bool is_array = false;
-  uint32_t n = 0;
-  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &n) != napi_ok)
-    return Status::InvalidArgument("batch operations must be an array");
-  return Guard([&]() -> Status {
+// batch(ops): [{ type: 'put' | 'del', key, value? }], copied into engine BatchOps. Throws
+// Napi::Error when reading an operation runs JS that throws.
+inline Status DecodeBatch(Napi::Value v, std::vector<BatchOp>* ops) {
+  if (!v.IsArray()) return Status::InvalidArgument("batch operations must be an array");
+  Napi::Array array = v.As<Napi::Array>();
+  uint32_t n = array.Length();
+  return GuardJs([&]() -> Status {
     ops->reserve(n);
     for (uint32_t i = 0; i < n; i++) {
-      napi_value item, type, key, value;
-      napi_valuetype t;
-      if (napi_get_element(env, v, i, &item) != napi_ok || napi_typeof(env, item, &t) != napi_ok ||
-          t != napi_object || (type = GetProperty(env, item, kType)) == nullptr ||
-          (key = GetProperty(env, item, kKey)) == nullptr || (value = GetProperty(env, item, kValue)) == nullptr)
+      Napi::Value item = array.Get(i);
+      if (item.Type() != napi_object)
         return Status::InvalidArgument("batch operation " + std::to_string(i) + " must be an object");
+      Napi::Object obj = item.As<Napi::Object>();
+      Napi::Value type = GetProperty(obj, kType);
+      Napi::Value key = GetProperty(obj, kKey);
+      Napi::Value value = GetProperty(obj, kValue);
       char name[8];
       size_t len = 0;
-      if (napi_get_value_string_utf8(env, type, name, sizeof(name), &len) != napi_ok ||
+      if (!type.IsString() || napi_get_value_string_utf8(type.Env(), type, name, sizeof(name), &len) != napi_ok ||
           (std::strcmp(name, "put") != 0 && std::strcmp(name, "del") != 0))
         return Status::InvalidArgument("batch operation " + std::to_string(i) + " has a type other than 'put' or 'del'");
       BatchOp op;
       op.is_put = name[0] == 'p';
       BytesArg k;
-      if (!k.Decode(env, key)) return NotBytes("a batch key");
+      if (!k.Decode(key)) return NotBytes("a batch key");
       op.key.assign(k.slice().data(), k.slice().size());
       if (op.is_put) {
         BytesArg val;
-        if (!val.Decode(env, value)) return NotBytes("a batch value");
+        if (!val.Decode(value)) return NotBytes("a batch value");
         op.value.assign(val.slice().data(), val.slice().size());
       }
       ops->push_back(std::move(op));
@@ -202,15 +198,15 @@ inline Status DecodeBatch(napi_env env, napi_value v, std::vector<BatchOp>* ops)
   });
 }
 
-inline Status DecodePercent(napi_env env, napi_value v, const char* what, double* out) {
-  if (napi_get_value_double(env, v, out) != napi_ok || !(*out >= 0 && *out <= 100))
-    return Status::InvalidArgument(std::string(what) + " must be a number from 0 to 100");
+inline Status DecodePercent(Napi::Value v, const char* what, double* out) {
+  *out = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(*out >= 0 && *out <= 100)) return Status::InvalidArgument(std::string(what) + " must be a number from 0 to 100");
   return Status::OK();
 }
 
-inline Status DecodeDefrag(napi_env env, const napi_value* argv, double* start, double* amount) {
-  Status s = DecodePercent(env, argv[0], "defrag startPercent", start);
-  if (s.ok()) s = DecodePercent(env, argv[1], "defrag amountPercent", amount);
+inline Status DecodeDefrag(Napi::Value start_value, Napi::Value amount_value, double* start, double* amount) {
+  Status s = DecodePercent(start_value, "defrag startPercent", start);
+  if (s.ok()) s = DecodePercent(amount_value, "defrag amountPercent", amount);
   if (s.ok() && *start + *amount > 100)
     s = Status::InvalidArgument("defrag startPercent + amountPercent must not exceed 100");
   return s;

@@ -1,5 +1,5 @@
 // Async methods: libuv pool work settling Promises.
-// Part of glue.h, which includes it after <node_api.h>; engines include <pmemkv/glue.h> only.
+// Part of glue.h, which includes it after <napi.h>; engines include <pmemkv/glue.h> only.
 #pragma once
 
 #ifndef PMEMKV_GLUE_INTERNAL
@@ -26,89 +26,119 @@ namespace glue __attribute__((visibility("hidden"))) {
 // libuv pool thread, and settles its Promise back on the JS thread. It holds a reference to
 // the engine from start to finish, so close() in between does not close the pool under it.
 
+// One async operation's engine call and result, without the JS plumbing (OpWorker).
 class AsyncOp {
  public:
   virtual ~AsyncOp() = default;
+  // The engine call. Runs on a libuv pool thread; must not touch JS values.
+  virtual Status Run(Engine& engine) = 0;
+  // The Promise's value after Run returned OK. Runs on the JS thread.
+  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+};
 
-  // Queues `op` and returns its Promise. Runs on the JS thread. On failure the Promise is
-  // rejected (or, when N-API itself failed, nullptr is returned with an exception pending).
-  static napi_value Start(napi_env env, std::unique_ptr<AsyncOp> op, std::shared_ptr<LiveEngine> live) {
-    napi_value promise, name;
-    if (napi_create_promise(env, &op->deferred_, &promise) != napi_ok) return nullptr;
-    op->live_ = std::move(live);
-    if (napi_create_string_utf8(env, "pmemkv", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env, nullptr, name, Execute, Complete, op.get(), &op->work_) != napi_ok) {
-      Settle(env, op->deferred_, Status::Unknown("cannot create async work"), nullptr);
+// Runs an AsyncOp on the libuv pool and settles its Promise. Owns itself once queued: it
+// deletes itself (Destroy) at the end of OnWorkComplete, on the JS thread.
+class OpWorker final : public Napi::AsyncWorker {
+ public:
+  // Queues `op` and returns its Promise. Runs on the JS thread. When the work cannot be
+  // created or queued the Promise is rejected.
+  static Napi::Value Start(Napi::Env env, std::unique_ptr<AsyncOp> op, std::shared_ptr<LiveEngine> live) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    Napi::Promise promise = deferred.Promise();
+    OpWorker* worker = nullptr;
+    try {
+      worker = new OpWorker(env, std::move(op), std::move(live), deferred);
+    } catch (const Napi::Error&) {
+      Settle(env, deferred, Status::Unknown("cannot create async work"), Napi::Value());
       return promise;
     }
-    if (napi_queue_async_work(env, op->work_) != napi_ok) {
-      napi_delete_async_work(env, op->work_);
-      Settle(env, op->deferred_, Status::Unknown("cannot queue async work"), nullptr);
-      return promise;
+    try {
+      worker->Queue();
+    } catch (const Napi::Error&) {
+      delete worker;
+      Settle(env, deferred, Status::Unknown("cannot queue async work"), Napi::Value());
     }
-    op.release();  // owned by the work until Complete
     return promise;
   }
 
   // A Promise rejected with `s`. Runs on the JS thread.
-  static napi_value Rejected(napi_env env, const Status& s) {
-    napi_value promise;
-    napi_deferred deferred;
-    if (napi_create_promise(env, &deferred, &promise) != napi_ok) return nullptr;
-    Settle(env, deferred, s, nullptr);
-    return promise;
+  static Napi::Value Rejected(Napi::Env env, const Status& s) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    Settle(env, deferred, s, Napi::Value());
+    return deferred.Promise();
   }
 
  protected:
-  // The engine call. Runs on a libuv pool thread; must not touch JS values.
-  virtual Status Run(Engine& engine) = 0;
-  // The Promise's value after Run returned OK. Runs on the JS thread.
-  virtual napi_value Result(napi_env env) {
-    napi_value undefined = nullptr;
-    napi_get_undefined(env, &undefined);
-    return undefined;
+  // Runs on a libuv pool thread; must not touch JS values. Never throws.
+  void Execute() override {
+    AsyncOp* op = op_.get();
+    status_ = live_->Call([op](Engine& e) { return op->Run(e); });
+  }
+
+  // Runs on the JS thread once Execute finished (or the work was cancelled). Destroying the
+  // worker drops the operation's engine reference, which may close the pool when it was the last.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    {
+      Napi::HandleScope scope(env);
+      if (status == napi_cancelled) {
+        Settle(env, deferred_, Status::Unknown("async operation was cancelled"), Napi::Value());
+      } else if (status_.ok()) {
+        bool built = true;
+        Napi::Value result;
+        try {
+          result = op_->Result(env);
+        } catch (const Napi::Error& e) {
+          Reject(env, deferred_, e.Value());
+          built = false;
+        }
+        if (built) Settle(env, deferred_, Status::OK(), result);
+      } else {
+        Settle(env, deferred_, status_, Napi::Value());
+      }
+    }
+    Destroy();
   }
 
  private:
-  // Runs on a libuv pool thread; must not touch JS values.
-  static void Execute(napi_env, void* data) {
-    auto* op = static_cast<AsyncOp*>(data);
-    op->status_ = op->live_->Call([op](Engine& e) { return op->Run(e); });
-  }
+  OpWorker(Napi::Env env, std::unique_ptr<AsyncOp> op, std::shared_ptr<LiveEngine> live,
+           Napi::Promise::Deferred deferred)
+      : Napi::AsyncWorker(env, "pmemkv"), op_(std::move(op)), live_(std::move(live)), deferred_(deferred) {}
 
-  // Runs on the JS thread once Execute finished (or the work was cancelled). Drops the
-  // operation's engine reference, which may close the pool when it was the last.
-  static void Complete(napi_env env, napi_status status, void* data) {
-    std::unique_ptr<AsyncOp> op(static_cast<AsyncOp*>(data));
-    napi_delete_async_work(env, op->work_);
-    if (status == napi_cancelled) {
-      Settle(env, op->deferred_, Status::Unknown("async operation was cancelled"), nullptr);
-    } else if (op->status_.ok()) {
-      Settle(env, op->deferred_, Status::OK(), op->Result(env));
-    } else {
-      Settle(env, op->deferred_, op->status_, nullptr);
+  void OnOK() override {}
+
+  // Rejects with `error`. Never throws: a failure to settle leaves nothing to report to.
+  static void Reject(Napi::Env, const Napi::Promise::Deferred& deferred, napi_value error) {
+    try {
+      deferred.Reject(error);
+    } catch (const Napi::Error&) {
     }
   }
 
-  static void Settle(napi_env env, napi_deferred deferred, const Status& s, napi_value value) {
+  // Resolves with `value` (undefined when empty) when s is OK, else rejects with MakeError(s).
+  // Never throws.
+  static void Settle(Napi::Env env, const Napi::Promise::Deferred& deferred, const Status& s, Napi::Value value) {
+    napi_value result = value;
     if (s.ok()) {
-      if (value == nullptr) napi_get_undefined(env, &value);
-      napi_resolve_deferred(env, deferred, value);
+      if (result == nullptr) result = env.Undefined();
+      try {
+        deferred.Resolve(result);
+      } catch (const Napi::Error&) {
+      }
       return;
     }
-    napi_value error = MakeError(env, s);
-    if (error == nullptr) {
-      // N-API could not build the error (an exception is pending): reject with that exception.
-      bool pending = false;
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &error);
-      if (error == nullptr) napi_get_undefined(env, &error);
+    try {
+      result = MakeError(env, s).Value();
+    } catch (const Napi::Error& e) {
+      // N-API could not build the error (an exception was pending): reject with that exception.
+      result = e.Value();
     }
-    napi_reject_deferred(env, deferred, error);
+    if (result == nullptr) result = env.Undefined();
+    Reject(env, deferred, result);
   }
 
+  std::unique_ptr<AsyncOp> op_;
   std::shared_ptr<LiveEngine> live_;
-  napi_async_work work_ = nullptr;
-  napi_deferred deferred_ = nullptr;
+  Napi::Promise::Deferred deferred_;
   Status status_;
 };
 
@@ -139,11 +169,9 @@ class GetOp final : public AsyncOp {
     found_ = s.ok();
     return s.IsNotFound() ? Status::OK() : s;
   }
-  napi_value Result(napi_env env) override {
+  Napi::Value Result(Napi::Env env) override {
     if (!found_) return AsyncOp::Result(env);
-    napi_value b = nullptr;
-    napi_create_buffer_copy(env, value_.size(), value_.data(), nullptr, &b);
-    return b;
+    return Napi::Buffer<char>::Copy(env, value_.data(), value_.size());
   }
   std::string key_, value_;
   bool found_ = false;
@@ -160,7 +188,7 @@ class KeyPredicateOp final : public AsyncOp {
     result_ = s.ok();
     return s.IsNotFound() ? Status::OK() : s;
   }
-  napi_value Result(napi_env env) override { return Boolean(env, result_); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Boolean::New(env, result_); }
   std::string key_;
   bool remove_;
   bool result_ = false;
@@ -172,7 +200,7 @@ class CountOp final : public AsyncOp {
 
  private:
   Status Run(Engine& e) override { return e.Count(range_.range, &count_); }
-  napi_value Result(napi_env env) override { return Number(env, static_cast<double>(count_)); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(count_)); }
   OwnedRange range_;
   uint64_t count_ = 0;
 };
@@ -199,13 +227,10 @@ class ScanOp final : public AsyncOp {
     Status s = e.Walk(range_.range, reverse_, c);
     return s.code() == Code::kStoppedByCallback ? Status::OK() : s;
   }
-  napi_value Result(napi_env env) override {
-    napi_value array, b;
-    if (napi_create_array_with_length(env, entries_.size(), &array) != napi_ok) return nullptr;
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array array = Napi::Array::New(env, entries_.size());
     for (size_t i = 0; i < entries_.size(); i++) {
-      if (napi_create_buffer_copy(env, entries_[i].size(), entries_[i].data(), nullptr, &b) != napi_ok ||
-          napi_set_element(env, array, static_cast<uint32_t>(i), b) != napi_ok)
-        return nullptr;
+      array.Set(static_cast<uint32_t>(i), Napi::Buffer<char>::Copy(env, entries_[i].data(), entries_[i].size()));
       std::string().swap(entries_[i]);  // keep the peak at one copy of the result
     }
     return array;
@@ -234,83 +259,84 @@ class DefragOp final : public AsyncOp {
   double start_, amount_;
 };
 
-// Decodes on the JS thread with `make(call) -> Status`, which sets `op`; then starts it.
+// Decodes on the JS thread with `make(info, &op) -> Status`, then starts `op`. A JS exception
+// raised while decoding propagates synchronously; any other failure rejects the Promise.
 template <size_t N, class Make>
-inline napi_value StartAsync(napi_env env, napi_callback_info info, Make&& make) {
-  Call<N> call;
-  if (!call.Read(env, info)) return nullptr;
-  std::shared_ptr<LiveEngine> live = call.handle != nullptr ? call.handle->live : nullptr;
-  if (!live) return AsyncOp::Rejected(env, Closed());
+inline Napi::Value StartAsync(const Args<N>& info, Make&& make) {
+  Napi::Env env = info.Env();
+  Handle* handle = info.handle();
+  std::shared_ptr<LiveEngine> live = handle != nullptr ? handle->live : nullptr;
+  if (!live) return OpWorker::Rejected(env, Closed());
   std::unique_ptr<AsyncOp> op;
-  Status s = Guard([&] { return make(call, &op); });
-  if (!s.ok()) return AsyncOp::Rejected(env, s);
-  return AsyncOp::Start(env, std::move(op), std::move(live));
+  Status s = GuardJs([&] { return make(info, &op); });
+  if (!s.ok()) return OpWorker::Rejected(env, s);
+  return OpWorker::Start(env, std::move(op), std::move(live));
 }
 
-inline napi_value AsyncPut(napi_env env, napi_callback_info info) {
-  return StartAsync<2>(env, info, [env](const Call<2>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncPut(const Args<2>& info) {
+  return StartAsync(info, [](const Args<2>& c, std::unique_ptr<AsyncOp>* op) {
     BytesArg key, value;
-    if (!key.Decode(env, c.argv[0])) return NotBytes("key");
-    if (!value.Decode(env, c.argv[1])) return NotBytes("value");
+    if (!key.Decode(c[0])) return NotBytes("key");
+    if (!value.Decode(c[1])) return NotBytes("value");
     op->reset(new PutOp(Copy(key), Copy(value)));
     return Status::OK();
   });
 }
 
-inline napi_value AsyncGet(napi_env env, napi_callback_info info) {
-  return StartAsync<1>(env, info, [env](const Call<1>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncGet(const Args<1>& info) {
+  return StartAsync(info, [](const Args<1>& c, std::unique_ptr<AsyncOp>* op) {
     BytesArg key;
-    if (!key.Decode(env, c.argv[0])) return NotBytes("key");
+    if (!key.Decode(c[0])) return NotBytes("key");
     op->reset(new GetOp(Copy(key)));
     return Status::OK();
   });
 }
 
 template <bool kRemove>
-inline napi_value AsyncKeyPredicate(napi_env env, napi_callback_info info) {
-  return StartAsync<1>(env, info, [env](const Call<1>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncKeyPredicate(const Args<1>& info) {
+  return StartAsync(info, [](const Args<1>& c, std::unique_ptr<AsyncOp>* op) {
     BytesArg key;
-    if (!key.Decode(env, c.argv[0])) return NotBytes("key");
+    if (!key.Decode(c[0])) return NotBytes("key");
     op->reset(new KeyPredicateOp(Copy(key), kRemove));
     return Status::OK();
   });
 }
 
-inline napi_value AsyncCount(napi_env env, napi_callback_info info) {
-  return StartAsync<1>(env, info, [env](const Call<1>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncCount(const Args<1>& info) {
+  return StartAsync(info, [](const Args<1>& c, std::unique_ptr<AsyncOp>* op) {
     RangeArg range;
-    Status s = range.Decode(env, c.argv[0]);
+    Status s = range.Decode(c[0]);
     if (s.ok()) op->reset(new CountOp(range.range()));
     return s;
   });
 }
 
-inline napi_value AsyncScan(napi_env env, napi_callback_info info) {
-  return StartAsync<3>(env, info, [env](const Call<3>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncScan(const Args<3>& info) {
+  return StartAsync(info, [](const Args<3>& c, std::unique_ptr<AsyncOp>* op) {
     RangeArg range;
     bool reverse = false;
     uint64_t limit = 0;
-    Status s = range.Decode(env, c.argv[0]);
-    if (s.ok()) s = DecodeBool(env, c.argv[1], "reverse", &reverse);
-    if (s.ok()) s = DecodeLimit(env, c.argv[2], &limit);
+    Status s = range.Decode(c[0]);
+    if (s.ok()) s = DecodeBool(c[1], "reverse", &reverse);
+    if (s.ok()) s = DecodeLimit(c[2], &limit);
     if (s.ok()) op->reset(new ScanOp(range.range(), reverse, limit));
     return s;
   });
 }
 
-inline napi_value AsyncBatch(napi_env env, napi_callback_info info) {
-  return StartAsync<1>(env, info, [env](const Call<1>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncBatch(const Args<1>& info) {
+  return StartAsync(info, [](const Args<1>& c, std::unique_ptr<AsyncOp>* op) {
     std::vector<BatchOp> ops;
-    Status s = DecodeBatch(env, c.argv[0], &ops);
+    Status s = DecodeBatch(c[0], &ops);
     if (s.ok()) op->reset(new BatchWorkOp(std::move(ops)));
     return s;
   });
 }
 
-inline napi_value AsyncDefrag(napi_env env, napi_callback_info info) {
-  return StartAsync<2>(env, info, [env](const Call<2>& c, std::unique_ptr<AsyncOp>* op) {
+inline Napi::Value AsyncDefrag(const Args<2>& info) {
+  return StartAsync(info, [](const Args<2>& c, std::unique_ptr<AsyncOp>* op) {
     double start = 0, amount = 0;
-    Status s = DecodeDefrag(env, c.argv, &start, &amount);
+    Status s = DecodeDefrag(c[0], c[1], &start, &amount);
     if (s.ok()) op->reset(new DefragOp(start, amount));
     return s;
   });

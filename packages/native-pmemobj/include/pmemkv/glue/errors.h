@@ -1,5 +1,5 @@
 // Errors: one mapping from Status to a JS Error, for sync throws and async rejections.
-// Part of glue.h, which includes it after <node_api.h>; engines include <pmemkv/glue.h> only.
+// Part of glue.h, which includes it after <napi.h>; engines include <pmemkv/glue.h> only.
 #pragma once
 
 #ifndef PMEMKV_GLUE_INTERNAL
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../status.h"
+#include "registry.h"
 
 namespace pmemkv {
 namespace glue __attribute__((visibility("hidden"))) {
@@ -32,27 +33,32 @@ inline const char* DefaultMessage(Code code) {
   return "unknown error";
 }
 
-// The JS Error for `s` (REQUIRES: !s.ok()), or nullptr when N-API itself failed.
-inline napi_value MakeError(napi_env env, const Status& s) {
+// The JS Error for `s` (REQUIRES: !s.ok()): `message`, `code` = CodeName, `status` = the
+// numeric code. Throws Napi::Error when N-API fails (an exception was pending: that one).
+inline Napi::Error MakeError(Napi::Env env, const Status& s) {
   const std::string& m = s.message();
-  const char* text = m.empty() ? DefaultMessage(s.code()) : m.c_str();
-  size_t length = m.empty() ? NAPI_AUTO_LENGTH : m.size();
-  napi_value code, message, status, error;
-  if (napi_create_string_utf8(env, CodeName(s.code()), NAPI_AUTO_LENGTH, &code) != napi_ok ||
-      napi_create_string_utf8(env, text, length, &message) != napi_ok ||
-      napi_create_error(env, code, message, &error) != napi_ok ||
-      napi_create_int32(env, static_cast<int32_t>(s.code()), &status) != napi_ok ||
-      napi_set_named_property(env, error, "status", status) != napi_ok)
-    return nullptr;
+  Napi::Error error = m.empty() ? Napi::Error::New(env, DefaultMessage(s.code())) : Napi::Error::New(env, m);
+  Napi::Object object = error.Value();
+  object.Set("code", Napi::String::New(env, CodeName(s.code())));
+  object.Set("status", Napi::Number::New(env, static_cast<int32_t>(s.code())));
   return error;
 }
 
-// Throws `s` into JS. Returns nullptr, the value a callback returns after throwing. When an
-// exception is already pending, that one propagates instead.
-inline napi_value Throw(napi_env env, const Status& s) {
-  napi_value error = MakeError(env, s);
-  if (error != nullptr) napi_throw(env, error);
-  return nullptr;
+// Throws `s` into JS as a Napi::Error; node-addon-api's callback wrapper hands it to JS. When
+// an exception is already pending, that one propagates instead.
+[[noreturn]] inline void Throw(Napi::Env env, const Status& s) { throw MakeError(env, s); }
+
+// Guard for code that reads JS values: a Napi::Error (a JS exception raised while reading)
+// propagates to JS unchanged; any other exception becomes a Status as in Guard.
+template <class F>
+Status GuardJs(F&& f) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    return Guard([]() -> Status { throw; });
+  }
 }
 
 inline Status Closed() { return Status::InvalidArgument("database is closed"); }

@@ -1,5 +1,5 @@
 // Handles and their sync methods.
-// Part of glue.h, which includes it after <node_api.h>; engines include <pmemkv/glue.h> only.
+// Part of glue.h, which includes it after <napi.h>; engines include <pmemkv/glue.h> only.
 #pragma once
 
 #ifndef PMEMKV_GLUE_INTERNAL
@@ -28,40 +28,49 @@ struct Handle {
   std::shared_ptr<LiveEngine> live;  // null once closed
   uint32_t functions = 0;            // JS functions that carry this Handle; it dies with the last
 
-  static void Release(napi_env, void* data, void*) {
-    auto* self = static_cast<Handle*>(data);
+  // Finalizer of each such function. Runs on its environment's JS thread.
+  static void Release(Napi::Env, Handle* self) {
     if (--self->functions == 0) delete self;
   }
 };
 
-// Reads up to N arguments (missing ones are undefined) and the Handle.
+// The arguments of a handle method: its first N (missing ones undefined) and its Handle.
+// Lives on the stack of one call; allocates nothing.
 template <size_t N>
-struct Call {
-  napi_value argv[N == 0 ? 1 : N];
-  Handle* handle = nullptr;
-
-  bool Read(napi_env env, napi_callback_info info) {
+class Args {
+ public:
+  Args(napi_env env, napi_callback_info info) : env_(env) {
     size_t argc = N;
     void* data = nullptr;
-    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return false;
-    handle = static_cast<Handle*>(data);
-    return true;
+    if (napi_get_cb_info(env, info, &argc, argv_, nullptr, &data) != napi_ok) throw Napi::Error::New(env);
+    handle_ = static_cast<Handle*>(data);
   }
+  Napi::Env Env() const { return Napi::Env(env_); }
+  Napi::Value operator[](size_t i) const { return Napi::Value(env_, argv_[i]); }
+  Handle* handle() const { return handle_; }
+
+ private:
+  napi_env env_;
+  napi_value argv_[N == 0 ? 1 : N];
+  Handle* handle_ = nullptr;
 };
 
-inline napi_value Boolean(napi_env env, bool b) {
-  napi_value v = nullptr;
-  napi_get_boolean(env, b, &v);
-  return v;
+// A handle method as a napi_callback: reads exactly N arguments and no `this` (Napi::CallbackInfo
+// reads six plus `this`, and allocates when called with more), runs F and hands a thrown
+// Napi::Error to JS. Runs on the JS thread of the handle's environment.
+template <size_t N, Napi::Value (*F)(const Args<N>&)>
+napi_value Method(napi_env env, napi_callback_info info) noexcept {
+  try {
+    Args<N> args(env, info);
+    return F(args);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+    return nullptr;
+  }
 }
 
-inline napi_value Number(napi_env env, double d) {
-  napi_value v = nullptr;
-  napi_create_double(env, d, &v);
-  return v;
-}
-
-// Hands a value to JS as a fresh Buffer. Runs on the JS thread, inside the engine call.
+// Hands a value to JS as a fresh Buffer. Runs on the JS thread, inside the engine call: a
+// failure is recorded, not thrown through engine frames.
 class BufferReceiver final : public ValueReceiver {
  public:
   explicit BufferReceiver(napi_env env) : env_(env) {}
@@ -92,7 +101,7 @@ class CopyReceiver final : public ValueReceiver {
 };
 
 // Appends [key, value] Buffers to a JS array until `limit` entries. Runs on the JS thread,
-// inside the engine's walk.
+// inside the engine's walk: failures are recorded, not thrown through engine frames.
 class ArrayVisitor final : public Visitor {
  public:
   ArrayVisitor(napi_env env, napi_value array, uint64_t limit) : env_(env), array_(array), left_(limit) {}
@@ -117,161 +126,140 @@ class ArrayVisitor final : public Visitor {
   bool failed_ = false;
 };
 
-// The open engine of a call, or nullptr after throwing "database is closed".
+// The per-call methods (put, get, getInto, exists, remove) are inlined into their Method
+// trampoline: one call frame per JS call, as when they were the napi_callback themselves.
+#define PMEMKV_GLUE_HOT __attribute__((always_inline)) inline
+
+// The open engine of a call; throws "database is closed" after close().
 template <size_t N>
-inline LiveEngine* EngineOf(napi_env env, const Call<N>& call) {
-  LiveEngine* live = call.handle != nullptr ? call.handle->live.get() : nullptr;
-  if (live == nullptr) Throw(env, Closed());
+inline LiveEngine* EngineOf(const Args<N>& info) {
+  Handle* handle = info.handle();
+  LiveEngine* live = handle != nullptr ? handle->live.get() : nullptr;
+  if (live == nullptr) Throw(info.Env(), Closed());
   return live;
 }
 
 // put(key, value): void
-inline napi_value Put(napi_env env, napi_callback_info info) {
-  Call<2> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+PMEMKV_GLUE_HOT Napi::Value Put(const Args<2>& info) {
+  LiveEngine* live = EngineOf(info);
   BytesArg key, value;
-  if (!key.Decode(env, call.argv[0])) return Throw(env, NotBytes("key"));
-  if (!value.Decode(env, call.argv[1])) return Throw(env, NotBytes("value"));
+  if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
+  if (!value.Decode(info[1])) Throw(info.Env(), NotBytes("value"));
   Status s = live->Call([&](Engine& e) { return e.Put(key.slice(), value.slice()); });
-  if (!s.ok()) return Throw(env, s);
-  return nullptr;
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Value();
 }
 
 // get(key): Buffer | undefined
-inline napi_value Get(napi_env env, napi_callback_info info) {
-  Call<1> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+PMEMKV_GLUE_HOT Napi::Value Get(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
   BytesArg key;
-  if (!key.Decode(env, call.argv[0])) return Throw(env, NotBytes("key"));
-  BufferReceiver out(env);
+  if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
+  BufferReceiver out(info.Env());
   Status s = live->Call([&](Engine& e) { return e.Get(key.slice(), out); });
-  if (s.IsNotFound()) return nullptr;
-  if (!s.ok()) return Throw(env, s);
-  if (out.result() == nullptr) return Throw(env, Status::Unknown("engine reported a value but did not hand it over"));
-  return out.result();
+  if (s.IsNotFound()) return Napi::Value();
+  if (!s.ok()) Throw(info.Env(), s);
+  if (out.result() == nullptr) Throw(info.Env(), Status::Unknown("engine reported a value but did not hand it over"));
+  return Napi::Value(info.Env(), out.result());
 }
 
 // getInto(key, scratch): value length, or -1 when missing. A value longer than scratch is not
 // copied (its length is returned). REQUIRES: scratch does not overlap key.
-inline napi_value GetInto(napi_env env, napi_callback_info info) {
-  Call<2> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
+  LiveEngine* live = EngineOf(info);
   BytesArg key;
-  if (!key.Decode(env, call.argv[0])) return Throw(env, NotBytes("key"));
+  if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
+  // C call: Napi::Buffer would query the scratch as a TypedArray first.
   void* dst = nullptr;
   size_t capacity = 0;
-  if (napi_get_buffer_info(env, call.argv[1], &dst, &capacity) != napi_ok)
-    return Throw(env, Status::InvalidArgument("scratch must be a Buffer"));
+  if (napi_get_buffer_info(info.Env(), info[1], &dst, &capacity) != napi_ok)
+    Throw(info.Env(), Status::InvalidArgument("scratch must be a Buffer"));
   CopyReceiver out(static_cast<char*>(dst), capacity);
   Status s = live->Call([&](Engine& e) { return e.Get(key.slice(), out); });
-  if (s.IsNotFound()) return Number(env, -1);
-  if (!s.ok()) return Throw(env, s);
-  return Number(env, static_cast<double>(out.size()));
+  if (s.IsNotFound()) return Napi::Number::New(info.Env(), -1);
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Number::New(info.Env(), static_cast<double>(out.size()));
 }
 
 // exists(key): boolean
-inline napi_value Exists(napi_env env, napi_callback_info info) {
-  Call<1> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+PMEMKV_GLUE_HOT Napi::Value Exists(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
   BytesArg key;
-  if (!key.Decode(env, call.argv[0])) return Throw(env, NotBytes("key"));
+  if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
   Status s = live->Call([&](Engine& e) { return e.Exists(key.slice()); });
-  if (!s.ok() && !s.IsNotFound()) return Throw(env, s);
-  return Boolean(env, s.ok());
+  if (!s.ok() && !s.IsNotFound()) Throw(info.Env(), s);
+  return Napi::Boolean::New(info.Env(), s.ok());
 }
 
 // remove(key): true when removed, false when it was not there
-inline napi_value Remove(napi_env env, napi_callback_info info) {
-  Call<1> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+PMEMKV_GLUE_HOT Napi::Value Remove(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
   BytesArg key;
-  if (!key.Decode(env, call.argv[0])) return Throw(env, NotBytes("key"));
+  if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
   Status s = live->Call([&](Engine& e) { return e.Remove(key.slice()); });
-  if (!s.ok() && !s.IsNotFound()) return Throw(env, s);
-  return Boolean(env, s.ok());
+  if (!s.ok() && !s.IsNotFound()) Throw(info.Env(), s);
+  return Napi::Boolean::New(info.Env(), s.ok());
 }
 
 // count(range | undefined): number
-inline napi_value Count(napi_env env, napi_callback_info info) {
-  Call<1> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+inline Napi::Value Count(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
   RangeArg range;
-  Status s = range.Decode(env, call.argv[0]);
-  if (!s.ok()) return Throw(env, s);
+  Status s = range.Decode(info[0]);
+  if (!s.ok()) Throw(info.Env(), s);
   uint64_t n = 0;
   s = live->Call([&](Engine& e) { return e.Count(range.range(), &n); });
-  if (!s.ok()) return Throw(env, s);
-  return Number(env, static_cast<double>(n));
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
 // scan(range | undefined, reverse, limit): [k0, v0, k1, v1, ...]
-inline napi_value Scan(napi_env env, napi_callback_info info) {
-  Call<3> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+inline Napi::Value Scan(const Args<3>& info) {
+  LiveEngine* live = EngineOf(info);
   RangeArg range;
   bool reverse = false;
   uint64_t limit = 0;
-  Status s = range.Decode(env, call.argv[0]);
-  if (s.ok()) s = DecodeBool(env, call.argv[1], "reverse", &reverse);
-  if (s.ok()) s = DecodeLimit(env, call.argv[2], &limit);
-  if (!s.ok()) return Throw(env, s);
-  napi_value array;
-  if (napi_create_array(env, &array) != napi_ok) return nullptr;
+  Status s = range.Decode(info[0]);
+  if (s.ok()) s = DecodeBool(info[1], "reverse", &reverse);
+  if (s.ok()) s = DecodeLimit(info[2], &limit);
+  if (!s.ok()) Throw(info.Env(), s);
+  Napi::Array array = Napi::Array::New(info.Env());
   if (limit == 0) return array;
-  ArrayVisitor visitor(env, array, limit);
+  ArrayVisitor visitor(info.Env(), array, limit);
   s = live->Call([&](Engine& e) { return e.Walk(range.range(), reverse, visitor); });
-  if (visitor.failed()) return Throw(env, Status::OutOfMemory("cannot create the scan result"));
-  if (!s.ok() && s.code() != Code::kStoppedByCallback) return Throw(env, s);
+  if (visitor.failed()) Throw(info.Env(), Status::OutOfMemory("cannot create the scan result"));
+  if (!s.ok() && s.code() != Code::kStoppedByCallback) Throw(info.Env(), s);
   return array;
 }
 
 // batch(ops): void
-inline napi_value Batch(napi_env env, napi_callback_info info) {
-  Call<1> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+inline Napi::Value Batch(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
   std::vector<BatchOp> ops;
-  Status s = DecodeBatch(env, call.argv[0], &ops);
+  Status s = DecodeBatch(info[0], &ops);
   if (s.ok()) s = live->Call([&](Engine& e) { return e.Batch(ops); });
-  if (!s.ok()) return Throw(env, s);
-  return nullptr;
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Value();
 }
 
 // defrag(startPercent, amountPercent): void
-inline napi_value Defrag(napi_env env, napi_callback_info info) {
-  Call<2> call;
-  if (!call.Read(env, info)) return nullptr;
-  LiveEngine* live = EngineOf(env, call);
-  if (live == nullptr) return nullptr;
+inline Napi::Value Defrag(const Args<2>& info) {
+  LiveEngine* live = EngineOf(info);
   double start = 0, amount = 0;
-  Status s = DecodeDefrag(env, call.argv, &start, &amount);
+  Status s = DecodeDefrag(info[0], info[1], &start, &amount);
   if (s.ok()) s = live->Call([&](Engine& e) { return e.Defrag(start, amount); });
-  if (!s.ok()) return Throw(env, s);
-  return nullptr;
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Value();
 }
 
 // close(): void. Idempotent. The engine closes once no handle and no in-flight work holds it.
-inline napi_value Close(napi_env env, napi_callback_info info) {
-  Call<0> call;
-  if (!call.Read(env, info)) return nullptr;
-  if (call.handle != nullptr) call.handle->live.reset();
-  return nullptr;
+inline Napi::Value Close(const Args<0>& info) {
+  Handle* handle = info.handle();
+  if (handle != nullptr) handle->live.reset();
+  return Napi::Value();
 }
+
+#undef PMEMKV_GLUE_HOT
 
 }  // namespace glue
 }  // namespace pmemkv
