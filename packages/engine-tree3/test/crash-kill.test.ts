@@ -9,7 +9,7 @@
 // - a full walk is in strictly increasing key order (so its keys are distinct), and countAll
 //   and a reverse walk both equal the number of keys the forward walk found.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { runAndKill } from '@pmemkv/core/conformance';
 import path from 'node:path';
 import { makeDir, openTree3, removeDir, Rng } from './helpers';
 
@@ -35,52 +35,6 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(dir));
 
-interface Run {
-  lastAck: number;
-  finished: boolean;
-  exit: string;
-  stderr: string;
-}
-
-function runWriter(poolPath: string, seed: number, round: number, killAfterMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, poolPath, String(seed), String(round)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PMEM_IS_PMEM_FORCE: '1' },
-    });
-    let lastAck = -1;
-    let finished = false;
-    let pending = '';
-    let stderr = '';
-    let killer: NodeJS.Timeout | undefined;
-    const hang = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line === 'ready') killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        else if (line === 'done') finished = true;
-        else if (line.startsWith('ack ')) {
-          const seq = Number(line.slice(4));
-          if (seq !== lastAck + 1) reject(new Error(`acknowledged ${seq} after ${lastAck}`));
-          lastAck = seq;
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(hang);
-      if (killer) clearTimeout(killer);
-      resolve({ lastAck, finished, exit: signal ?? `exit code ${String(code)}`, stderr });
-    });
-  });
-}
-
 const show = (b: Buffer | undefined) =>
   b === undefined ? 'absent' : `${b.length} bytes ${b.subarray(0, 24).toString('latin1')}`;
 
@@ -93,7 +47,7 @@ test(`acknowledged writes survive SIGKILL during splits (${ROUNDS} rounds)`, asy
   let acknowledged = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const killAfter = 50 + rng.int(550);
-    const run = await runWriter(poolPath, seed, round, killAfter);
+    const run = await runAndKill(WRITER, [poolPath, String(seed), String(round)], killAfter);
     const where = `seed ${seed} round ${round} (killed ${killAfter} ms after ready, ${run.lastAck + 1} acknowledged)`;
     if (run.exit !== 'SIGKILL' && !run.finished) {
       throw new Error(`${where}: the writer failed (${run.exit}): ${run.stderr}`);

@@ -13,26 +13,16 @@
  * Several rounds run on the same pool, each resuming from the state the last one verified.
  */
 import { describe, expect } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../index';
 import { crashKey, crashPlan, type CrashSpec, type PlanOp, type SimpleOp } from './crash-plan';
+import { runAndKill } from './kill-child';
 import { showBytes } from './model';
 import type { Suite } from './suite';
 
 /** State of the plan's keys: key id -> value; absent ids are absent keys. */
 type KeyState = Map<number, Buffer>;
-
-interface ChildRun {
-  /** Sequence number of the last acknowledged operation, -1 when none. */
-  readonly lastAck: number;
-  /** The child ran out of plan and exited by itself. */
-  readonly finished: boolean;
-  readonly ready: boolean;
-  readonly stderr: string;
-  readonly exit: string;
-}
 
 /** The compiled child script (next to this file in dist/, or in dist/ when this runs from src/). */
 export function crashChildScript(): string {
@@ -40,54 +30,6 @@ export function crashChildScript(): string {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error(`crash-child.js is missing next to ${__dirname}: build @pmemkv/core first (pnpm run build)`);
-}
-
-/** Runs the child until `killAfterMs` after it reported ready, then SIGKILLs it. */
-function runChild(spec: CrashSpec, killAfterMs: number): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [crashChildScript(), JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PMEM_IS_PMEM_FORCE: process.env.PMEM_IS_PMEM_FORCE ?? '1' },
-    });
-    let lastAck = -1;
-    let ready = false;
-    let finished = false;
-    let pending = '';
-    let stderr = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    // A child that never gets ready (a hang in open) is killed and reported.
-    const readyTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line === 'ready') {
-          ready = true;
-          clearTimeout(readyTimer);
-          killTimer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        } else if (line === 'done') {
-          finished = true;
-        } else if (line.startsWith('ack ')) {
-          const seq = Number(line.slice(4));
-          if (seq !== lastAck + 1) reject(new Error(`crash child acknowledged ${seq} after ${lastAck}`));
-          lastAck = seq;
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(readyTimer);
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ lastAck, finished, ready, stderr, exit: signal ?? `exit code ${String(code)}` });
-    });
-  });
 }
 
 function applySimple(state: KeyState, op: SimpleOp): void {
@@ -206,7 +148,7 @@ export function crash(s: Suite): void {
             maxOps: 2_000_000,
           };
           const killAfter = rng.between(20, 500);
-          const run = await runChild(spec, killAfter);
+          const run = await runAndKill(crashChildScript(), [JSON.stringify(spec)], killAfter);
           if (!run.ready) throw new Error(`round ${round}: the crash child never opened the pool (${run.exit}): ${run.stderr}`);
           if (run.exit !== 'SIGKILL' && !run.finished) throw new Error(`round ${round}: the crash child failed (${run.exit}): ${run.stderr}`);
 

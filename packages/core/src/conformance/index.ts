@@ -50,6 +50,7 @@ import { Suite } from './suite';
 export type { Behaviour, ConformanceOptions } from './options';
 export { SortedModel, showBytes, showEntries, showKeys, type Entry, type ModelRange } from './model';
 export { Random } from './random';
+export { runAndKill, type KilledChildRun } from './kill-child';
 export { makeTempDir, removeTempDir, tempBase } from './temp';
 
 function checkOptions(options: ConformanceOptions): void {
