@@ -8,8 +8,23 @@
  * implement another version.
  */
 
-/** The version of this contract. A plugin's `contractVersion` must equal it. */
-export const CONTRACT_VERSION = 1;
+/**
+ * The version of this contract. A plugin's `contractVersion` must equal it.
+ *
+ * 2: unsorted engines walk in resumable chunks (`scanUnordered`), engines declare their
+ *    `threadModel` and `layout`, capabilities gain `sync` (async-only engines), config schemas
+ *    may hold nested objects.
+ */
+export const CONTRACT_VERSION = 2;
+
+/**
+ * How an engine may be called from several threads (declared by the engine, enforced by the
+ * native SDK): `'thread-safe'`: every call may run in parallel; `'single-writer'`: reads share a
+ * lock, a write runs alone among writes; `'serialized'`: one call at a time. Engines that are not
+ * thread-safe are still safe to use from worker threads and the async API: the SDK queues their
+ * async work per engine and never parks a libuv thread on the engine's lock.
+ */
+export type ThreadModel = 'thread-safe' | 'single-writer' | 'serialized';
 
 /** Runtime engine names: lowercase letters, digits, `_` and `-`, starting with a letter or digit. */
 export const ENGINE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -37,6 +52,11 @@ export interface Capabilities {
   readonly maxKeySize?: number;
   /** When set, every key and value must be exactly this many bytes (robinhood: 8). */
   readonly fixedSize?: number;
+  /**
+   * `false` for an async-only engine (a remote store): core refuses its sync methods with
+   * NOT_SUPPORTED and callers use `db.promises`. Absent means `true`.
+   */
+  readonly sync?: boolean;
 }
 
 /** Bytes as an engine receives them: a string stands for its UTF-8 encoding. */
@@ -74,6 +94,8 @@ export interface AsyncEngineHandle {
   remove(key: Bytes): Promise<boolean>;
   count(range: KeyRange | undefined): Promise<number>;
   scan(range: KeyRange | undefined, reverse: boolean, limit: number): Promise<Buffer[]>;
+  /** Only on unsorted engines: as `EngineHandle.scanUnordered`. */
+  scanUnordered?(token: Buffer | undefined, limit: number): Promise<UnorderedChunk>;
   batch(ops: readonly BatchOp[]): Promise<void>;
   defrag?(startPercent: number, amountPercent: number): Promise<void>;
 }
@@ -109,10 +131,19 @@ export interface EngineHandle {
   count(range: KeyRange | undefined): number;
   /**
    * Up to `limit` entries of `range` as a flat array `[key0, value0, key1, value1, ...]`, in key
-   * order (descending when `reverse`) on sorted engines and in the engine's own order otherwise.
-   * Unsorted engines are called with `range` undefined and `reverse` false (their walk is read in one call).
+   * order (descending when `reverse`). Sorted engines only: core reads a long walk in chunks,
+   * each resuming after the last key of the one before.
    */
   scan(range: KeyRange | undefined, reverse: boolean, limit: number): Buffer[];
+  /**
+   * Unsorted engines (required when `iterators` is set and `sorted` is not): one chunk of a full
+   * walk in the engine's own order. `token` is `undefined` for the first chunk and the previous
+   * chunk's `next` after that. A chunk holds about `limit` entries (the engine may stop a little
+   * before or after, at a boundary of its own, but returns at least one entry unless the walk is
+   * done). Holds no lock between chunks. An entry present for the whole walk is returned exactly
+   * once; one put or removed during the walk may or may not be.
+   */
+  scanUnordered?(token: Buffer | undefined, limit: number): UnorderedChunk;
   /** Applies `ops` in order; atomically when the engine has `transactions`. */
   batch(ops: readonly BatchOp[]): void;
   /** Only when `capabilities.defrag`; core has checked 0..100 and start + amount <= 100. */
@@ -120,6 +151,13 @@ export interface EngineHandle {
   /** Releases the handle. The engine closes its pool when its last handle is closed and no async work is in flight. */
   close(): void;
   readonly async?: AsyncEngineHandle;
+}
+
+/** One chunk of an unordered walk: flat `[key0, value0, ...]`, and where to resume (absent: done). */
+export interface UnorderedChunk {
+  readonly entries: Buffer[];
+  /** Opaque; pass it to the next `scanUnordered` call. Absent when the walk is complete. */
+  readonly next?: Buffer;
 }
 
 /**
@@ -135,7 +173,14 @@ export interface ConfigSchema {
 }
 
 export interface ConfigKeySchema {
-  readonly type: 'string' | 'integer' | 'number' | 'boolean';
+  /**
+   * `object` holds a nested config (a sub-engine's, say): checked against `properties` when
+   * given (unknown keys refused unless `additionalProperties` is true), passed through as a
+   * plain object otherwise. A JSON config carries it as a JSON object.
+   */
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'object';
+  readonly properties?: Readonly<Record<string, ConfigKeySchema>>;
+  readonly additionalProperties?: boolean;
   readonly description?: string;
   readonly minimum?: number;
   readonly maximum?: number;
@@ -174,6 +219,10 @@ export interface EnginePlugin {
   readonly packageName?: string;
   /** The package version (for error messages and `db.engine`). */
   readonly version?: string;
+  /** How the engine may be called from several threads. Absent: `'thread-safe'` when `capabilities.concurrent`, else `'serialized'`. */
+  readonly threadModel?: ThreadModel;
+  /** The persistent format: pools are named `pmemkv_<engine>` and carry this version. Persistent engines only. */
+  readonly layout?: { readonly name: string; readonly version: number };
   /** Opens (or creates) the engine's storage. Throws an Error with a status `code` on failure. */
   open(config: EngineConfig): EngineHandle;
 }

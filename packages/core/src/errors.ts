@@ -4,7 +4,7 @@
  * between major versions; messages may.
  */
 
-/** pmemkv's statuses (libpmemkv 1.x numbering). Persistent API: never renumber. */
+/** pmemkv's statuses (libpmemkv 1.x numbering, 0..12) and this project's extensions (13..). Public API: never renumber. */
 export const Status = Object.freeze({
   OK: 0,
   UNKNOWN_ERROR: 1,
@@ -19,6 +19,8 @@ export const Status = Object.freeze({
   TRANSACTION_SCOPE_ERROR: 10,
   DEFRAG_ERROR: 11,
   COMPARATOR_MISMATCH: 12,
+  /** Not in pmemkv: the pool is held open by another process (libpmemobj locks an open pool). */
+  POOL_LOCKED: 13,
 } as const);
 
 export type StatusName = keyof typeof Status;
@@ -28,7 +30,7 @@ export type ErrorCode = Exclude<StatusName, 'OK'>;
 export class PmemkvError extends Error {
   /** pmemkv's status name, e.g. `'OUT_OF_MEMORY'`. Stable across versions. */
   readonly code: ErrorCode;
-  /** pmemkv's numeric status (1..12). */
+  /** The numeric status (pmemkv's 1..12, or an extension from 13). */
   readonly status: number;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {

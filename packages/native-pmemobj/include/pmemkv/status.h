@@ -1,7 +1,8 @@
 // Status: the result of every engine operation. Engines return a Status and never throw
 // across the SDK boundary; the glue maps it to a PmemkvError in JS (one table, StatusName).
 //
-// The numeric codes are pmemkv's own (0..12) and are part of the public API: never renumber.
+// The numeric codes are pmemkv's own (0..12) plus this project's extensions (13..), and are part
+// of the public API: never renumber.
 #pragma once
 
 #include <string>
@@ -23,6 +24,8 @@ enum class Code : int {
   kTransactionScopeError = 10,
   kDefragError = 11,
   kComparatorMismatch = 12,
+  // pmemkv for Node.js extensions (pmemkv itself stops at 12).
+  kPoolLocked = 13,  // the pool is held open by another process (libpmemobj's file lock)
 };
 
 // The status name JS sees as PmemkvError.code.
@@ -41,6 +44,7 @@ inline const char* CodeName(Code code) {
     case Code::kTransactionScopeError: return "TRANSACTION_SCOPE_ERROR";
     case Code::kDefragError: return "DEFRAG_ERROR";
     case Code::kComparatorMismatch: return "COMPARATOR_MISMATCH";
+    case Code::kPoolLocked: return "POOL_LOCKED";
   }
   return "UNKNOWN_ERROR";
 }

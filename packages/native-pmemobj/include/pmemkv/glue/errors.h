@@ -29,6 +29,7 @@ inline const char* DefaultMessage(Code code) {
     case Code::kTransactionScopeError: return "called inside a transaction";
     case Code::kDefragError: return "defragmentation failed";
     case Code::kComparatorMismatch: return "comparator mismatch";
+    case Code::kPoolLocked: return "the pool is in use by another process";
   }
   return "unknown error";
 }
