@@ -3,4 +3,4 @@
 
 #include "cmap.h"
 
-PMEMKV_REGISTER_ENGINE(pmemkv::cmap::CMap, "cmap", pmemkv::kThreadSafe);
+PMEMKV_REGISTER_ENGINE(pmemkv::cmap::CMap, pmemkv::cmap::kDescriptor);

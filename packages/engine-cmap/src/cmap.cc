@@ -1,5 +1,7 @@
 #include "cmap.h"
 
+#include <pmemkv/actions.h>
+#include <pmemkv/root.h>
 #include <pmemkv/tx.h>
 
 #include <algorithm>
@@ -23,23 +25,23 @@ constexpr uint64_t kMaxSplitsPerGrow = 1024;
 
 bool SameOid(const PMEMoid& a, const PMEMoid& b) noexcept { return a.off == b.off; }
 
-// Up to two actions that, once published, make `link` point at `target`: the offset, plus
-// the pool uuid when the link holds another one (a link that was never set holds zero). A
-// null target clears only the offset: OID_IS_NULL looks at the offset alone.
-size_t LinkActions(PMEMobjpool* pop, PMEMoid* link, const PMEMoid& target, pobj_action* acts) noexcept {
-  size_t n = 0;
-  if (!OID_IS_NULL(target) && link->pool_uuid_lo != target.pool_uuid_lo)
-    pmemobj_set_value(pop, &acts[n++], &link->pool_uuid_lo, target.pool_uuid_lo);
-  pmemobj_set_value(pop, &acts[n++], &link->off, target.off);
-  return n;
+// Bit i of v becomes bit 63 - i.
+uint64_t ReverseBits(uint64_t v) noexcept {
+  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
+  return __builtin_bswap64(v);
 }
 
-// Publishes `acts` as one fail-safe atomic change (pmemobj_publish: a redo log, applied
-// entirely or not at all after a crash); on failure releases them, leaving the pool as it was.
-bool Publish(PMEMobjpool* pop, pobj_action* acts, size_t n) noexcept {
-  if (pmemobj_publish(pop, acts, n) == 0) return true;
-  pmemobj_cancel(pop, acts, n);
-  return false;
+// Walk tokens: 'C', then the reversed-hash position as 8 little-endian bytes.
+constexpr char kTokenTag = 'C';
+constexpr size_t kTokenSize = 9;
+
+std::string EncodeToken(uint64_t position) {
+  std::string t(kTokenSize, '\0');
+  t[0] = kTokenTag;
+  std::memcpy(&t[1], &position, sizeof position);
+  return t;
 }
 
 }  // namespace
@@ -69,20 +71,19 @@ Status CMap::OpenPool(std::unique_ptr<Pool> pool, std::unique_ptr<CMap>* map) {
 CMap::CMap(std::unique_ptr<Pool> pool)
     : pool_(std::move(pool)), pop_(pool_->get()), base_(reinterpret_cast<char*>(pop_)), stripes_(new Stripe[kStripes]) {}
 
+// A fresh pool (root all zeroes, I1) gets segment 0 and its bucket count in the transaction
+// that sets the magic (OpenRoot), so a crash leaves either a zero root (initialized again on
+// the next open) or a complete table.
 Status CMap::Init() {
-  PMEMoid root_oid = pmemobj_root(pop_, sizeof(Root));
-  if (OID_IS_NULL(root_oid)) return Status::OutOfMemory("cmap: the pool has no room for the root object");
-  root_ = reinterpret_cast<Root*>(Direct(root_oid));
-  if (root_->magic == 0) {
-    Status s = InitializeRoot();
-    if (!s.ok()) return s;
-  }
-  if (root_->magic != kMagic)
-    return Status::InvalidArgument("the pool at this path was not written by the cmap engine (bad magic); open it with the engine that created it");
-  if (root_->version != kLayoutVersion)
-    return Status::InvalidArgument("the cmap pool has layout version " + std::to_string(root_->version) +
-                                   " but this engine reads version " + std::to_string(kLayoutVersion) +
-                                   "; use the @pmemkv/engine-cmap release that created it");
+  Status s = OpenRoot<Root>(*pool_, "cmap", kMagic, kLayoutVersion, [](Root* root) -> Status {
+    PMEMoid seg;
+    Status st = TxAlloc(SegmentBuckets(0) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
+    if (!st.ok()) return st;
+    root->segments[0] = seg;
+    root->bucket_count = kBaseBuckets;
+    return Status::OK();
+  }, &root_);
+  if (!s.ok()) return s;
   const uint64_t n = root_->bucket_count;
   if (n < kBaseBuckets || SegmentOf(n - 1) >= kMaxSegments)
     return Status::Unknown("cmap pool is corrupted: bucket count " + std::to_string(n));
@@ -96,24 +97,6 @@ Status CMap::Init() {
   }
   bucket_count_.store(n, std::memory_order_release);
   return Recount();
-}
-
-// A fresh pool (root all zeroes, I1): segment 0 and the header in one transaction, magic
-// included, so a crash leaves either a zero root (initialized again on the next open) or a
-// complete table.
-Status CMap::InitializeRoot() {
-  return RunTx(pop_, [&]() -> Status {
-    PMEMoid seg;
-    Status s = TxAlloc(SegmentBuckets(0) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
-    if (!s.ok()) return s;
-    s = TxAddRange(root_, sizeof(Root));
-    if (!s.ok()) return s;
-    root_->segments[0] = seg;
-    root_->bucket_count = kBaseBuckets;
-    root_->version = kLayoutVersion;
-    root_->magic = kMagic;
-    return Status::OK();
-  });
 }
 
 // Rebuilds the entry count from the chains (exact by I3) and checks I3's placement rule on
@@ -140,14 +123,17 @@ Status CMap::Recount() {
 // the re-read maps h to the locked bucket, h stays there until we unlock; if it maps h
 // elsewhere, a split moved it meanwhile: retry with the new size. Splits of other buckets
 // may still advance the size; they never move keys of b.
-uint64_t CMap::LockBucketShared(uint64_t h) const noexcept {
+uint64_t CMap::LockBucketShared(uint64_t h, uint64_t* size) const noexcept {
   uint64_t n = bucket_count_.load(std::memory_order_acquire);
   for (;;) {
     const uint64_t b = BucketOf(h, n);
     Stripe& stripe = StripeOf(b);
     stripe.lock.lock_shared();
     n = bucket_count_.load(std::memory_order_acquire);
-    if (BucketOf(h, n) == b) return b;
+    if (BucketOf(h, n) == b) {
+      if (size != nullptr) *size = n;
+      return b;
+    }
     stripe.lock.unlock_shared();
   }
 }
@@ -211,9 +197,8 @@ Status CMap::Put(Slice key, Slice value) {
   Stripe& stripe = StripeOf(b);
   PMEMoid* const found = FindLink(b, h, key);
   PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
-  pobj_action acts[4];
-  size_t n = 0;
-  const PMEMoid fresh = pmemobj_reserve(pop_, &acts[n++], size, kTypeEntry);
+  ActionList acts(pop_);
+  const PMEMoid fresh = acts.Reserve(size, kTypeEntry);
   if (OID_IS_NULL(fresh)) {
     stripe.lock.unlock();
     return Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool (" +
@@ -230,11 +215,12 @@ Status CMap::Put(Slice key, Slice value) {
   // Durable before it becomes reachable: the publish below only makes it reachable.
   pmemobj_persist(pop_, e, size);
   const PMEMoid old = *link;
-  n += LinkActions(pop_, link, fresh, &acts[n]);
-  if (found != nullptr) pmemobj_defer_free(pop_, old, &acts[n++]);
-  if (!Publish(pop_, acts, n)) {
+  Status s = acts.SetLink(link, fresh) && (found == nullptr || acts.Free(old))
+                 ? acts.Publish()
+                 : Status::OutOfMemory("cmap: no memory (DRAM) for this put");
+  if (!s.ok()) {
     stripe.lock.unlock();
-    return Status::OutOfMemory("the cmap pool has no room to log this put: remove entries or open a larger pool");
+    return s;
   }
   const bool count_published = found == nullptr && AccountChange(stripe, +1);
   stripe.lock.unlock();
@@ -253,13 +239,13 @@ Status CMap::Remove(Slice key) {
     return Status::NotFound();
   }
   const PMEMoid victim = *link;
-  pobj_action acts[3];
-  size_t n = LinkActions(pop_, link, EntryAt(victim)->next, acts);
-  pmemobj_defer_free(pop_, victim, &acts[n++]);
-  const bool ok = Publish(pop_, acts, n);
-  if (ok) AccountChange(stripe, -1);
+  ActionList acts(pop_);
+  Status s = acts.SetLink(link, EntryAt(victim)->next) && acts.Free(victim)
+                 ? acts.Publish()
+                 : Status::OutOfMemory("cmap: no memory (DRAM) for this remove");
+  if (s.ok()) AccountChange(stripe, -1);
   stripe.lock.unlock();
-  return ok ? Status::OK() : Status::OutOfMemory("the cmap pool has no room to log this remove");
+  return s;
 }
 
 bool CMap::AccountChange(Stripe& stripe, int64_t delta) noexcept {
@@ -282,24 +268,38 @@ Status CMap::Count(const KeyRange& range, uint64_t* count) {
   return Status::OK();
 }
 
-// Walk: grow_lock_ shared keeps the bucket numbering fixed, so every entry present for the
-// whole walk sits in one bucket < n throughout and is visited once. Each bucket is copied out
-// under its stripe lock and visited after unlocking, so a visitor that takes long (or a
-// writer on another thread) never waits on a lock held by the other.
-Status CMap::Walk(const KeyRange& range, bool reverse, Visitor& visitor) {
-  if (!range.IsFull() || reverse)
-    return Status::NotSupported("cmap is unsorted: it walks only all entries, in its own order");
-  SharedLockGuard numbering(grow_lock_);
-  const uint64_t n = bucket_count_.load(std::memory_order_acquire);
+// WalkChunk (see cmap.h): position t is a point of the reversed-hash space; the bucket whose
+// interval holds t is the bucket of the hash ReverseBits(t). Each bucket is copied out under
+// its stripe lock and visited after unlocking, so a visitor that takes long (or a writer on
+// another thread) never waits on a lock held by the other.
+Status CMap::WalkChunk(Slice from, uint64_t limit, Visitor& visitor, std::string* next, bool* more) {
+  uint64_t t = 0;
+  if (!from.empty()) {
+    if (from.size() != kTokenSize || from[0] != kTokenTag)
+      return Status::InvalidArgument("cmap: this walk token was not made by the cmap engine");
+    std::memcpy(&t, from.data() + 1, sizeof t);
+  }
   std::string copy;
+  uint64_t visited = 0;
   try {
-    for (uint64_t b = 0; b < n; ++b) {
+    for (;;) {
+      uint64_t n = 0;
+      const uint64_t h = ReverseBits(t);
+      const uint64_t b = LockBucketShared(h, &n);
+      // Buckets below n - M (split already) and from M up hold one key bit more than the rest.
+      const uint64_t m = HighBit(n);
+      const unsigned level = static_cast<unsigned>(63 - __builtin_clzll(m)) + (b < n - m || b >= m ? 1 : 0);
+      const uint64_t start = t & ~(~uint64_t{0} >> level);  // the interval of bucket b: [start, start + width)
+      const uint64_t width = uint64_t{1} << (64 - level);
       copy.clear();
       {
-        Stripe& stripe = StripeOf(b);
-        SharedLockGuard guard(stripe.lock);
+        struct Unlock {
+          RwSpinLock& lock;
+          ~Unlock() { lock.unlock_shared(); }
+        } unlock{StripeOf(b).lock};
         for (const PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next) {
           const Entry* e = EntryAt(*link);
+          if (ReverseBits(e->hash) < t) continue;  // before the token (only for a token inside an interval)
           const uint32_t sizes[2] = {e->key_size, e->value_size};
           copy.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
           copy.append(e->key(), size_t{e->key_size} + e->value_size);
@@ -312,13 +312,23 @@ Status CMap::Walk(const KeyRange& range, bool reverse, Visitor& visitor) {
         const Slice k(copy.data() + at, sizes[0]);
         const Slice v(copy.data() + at + sizes[0], sizes[1]);
         at += size_t{sizes[0]} + sizes[1];
+        visited++;
         if (visitor.Visit(k, v)) return Status::StoppedByCallback();
+      }
+      t = start + width;
+      if (t == 0) {  // wrapped: the last interval is done
+        *more = false;
+        return Status::OK();
+      }
+      if (visited >= limit && visited > 0) {
+        *next = EncodeToken(t);
+        *more = true;
+        return Status::OK();
       }
     }
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("cmap: no memory to copy a bucket during a walk");
   }
-  return Status::OK();
 }
 
 // Defrag: grow_lock_ shared keeps the numbering fixed; each chunk of buckets is handed to
@@ -424,33 +434,24 @@ bool CMap::SplitSome(uint64_t k) noexcept {
   nids = static_cast<size_t>(std::unique(ids, ids + nids) - ids);
   for (size_t i = 0; i < nids; ++i) stripes_[ids[i]].lock.lock();  // ascending, like Defrag
 
-  size_t entries = 0;
-  for (uint64_t i = 0; i < k; ++i)
-    for (PMEMoid cur = BucketAt(first_parent + i)->head; !OID_IS_NULL(cur); cur = EntryAt(cur)->next) ++entries;
-  bool ok = false;
-  try {
-    // Each link gets one final target: at most 2 actions per entry and per chain end, 1 count.
-    std::vector<pobj_action> acts(2 * entries + 4 * k + 1);
-    size_t a = 0;
-    pmemobj_set_value(pop_, &acts[a++], &root_->bucket_count, n + k);
-    for (uint64_t i = 0; i < k; ++i) {
-      const uint64_t child = n + i;
-      PMEMoid* stay_tail = &BucketAt(first_parent + i)->head;
-      PMEMoid* move_tail = &BucketAt(child)->head;  // empty: never used under the old numbering
-      for (PMEMoid cur = *stay_tail; !OID_IS_NULL(cur);) {
-        Entry* e = EntryAt(cur);
-        PMEMoid** tail = BucketOf(e->hash, n + k) == child ? &move_tail : &stay_tail;
-        if (!SameOid(**tail, cur)) a += LinkActions(pop_, *tail, cur, &acts[a]);
-        *tail = &e->next;
-        cur = e->next;
-      }
-      if (!OID_IS_NULL(*stay_tail)) a += LinkActions(pop_, stay_tail, OID_NULL, &acts[a]);
-      if (!OID_IS_NULL(*move_tail)) a += LinkActions(pop_, move_tail, OID_NULL, &acts[a]);
+  bool ok = true;
+  ActionList acts(pop_);
+  ok = acts.Set(&root_->bucket_count, n + k);
+  for (uint64_t i = 0; ok && i < k; ++i) {
+    const uint64_t child = n + i;
+    PMEMoid* stay_tail = &BucketAt(first_parent + i)->head;
+    PMEMoid* move_tail = &BucketAt(child)->head;  // empty: never used under the old numbering
+    for (PMEMoid cur = *stay_tail; ok && !OID_IS_NULL(cur);) {
+      Entry* e = EntryAt(cur);
+      PMEMoid** tail = BucketOf(e->hash, n + k) == child ? &move_tail : &stay_tail;
+      if (!SameOid(**tail, cur)) ok = acts.SetLink(*tail, cur);
+      *tail = &e->next;
+      cur = e->next;
     }
-    ok = Publish(pop_, acts.data(), a);
-  } catch (const std::bad_alloc&) {
-    ok = false;  // no DRAM for the action list: nothing was prepared
+    if (ok && !OID_IS_NULL(*stay_tail)) ok = acts.SetLink(stay_tail, OID_NULL);
+    if (ok && !OID_IS_NULL(*move_tail)) ok = acts.SetLink(move_tail, OID_NULL);
   }
+  ok = ok && acts.Publish().ok();  // no DRAM for the list or no room to log it: nothing changed
   if (ok) bucket_count_.store(n + k, std::memory_order_release);
   for (size_t i = nids; i-- > 0;) stripes_[ids[i]].lock.unlock();
   return ok;

@@ -14,19 +14,31 @@
 // rebuilt from the pool on open.
 #pragma once
 
+#include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/locks.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/status.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "layout.h"
-#include "rw_spin_lock.h"
 
 namespace pmemkv {
 namespace cmap {
+
+// The engine's identity (descriptor.h): the JS plugin is built from it.
+constexpr EngineDescriptor kDescriptor = {
+    .name = "cmap",
+    .layout = kLayoutName,
+    .layout_version = kLayoutVersion,
+    .thread_model = kThreadSafe,
+    .persistent = true,
+    .defrag = true,
+};
 
 class CMap final : public Engine {
  public:
@@ -47,13 +59,16 @@ class CMap final : public Engine {
   Status Get(Slice key, ValueReceiver& out) override;
   Status Exists(Slice key) override;
   Status Remove(Slice key) override;
-  // Full range only (NOT_SUPPORTED otherwise): the number of entries.
+  // Full range only (NOT_SUPPORTED otherwise): the number of entries, from DRAM counters.
   Status Count(const KeyRange& range, uint64_t* count) override;
-  // Full range, forward only (NOT_SUPPORTED otherwise). Visits every entry present for the
-  // whole walk exactly once, bucket by bucket; entries put or removed during the walk may or
-  // may not be visited. No lock is held while `visitor` runs. The table does not grow while
-  // a walk is in progress (puts still succeed; growth catches up afterwards).
-  Status Walk(const KeyRange& range, bool reverse, Visitor& visitor) override;
+  // A chunk of a full walk, whole buckets at a time, in the order of the bit-reversed key
+  // hashes. Bucket b of a table of 2^L buckets holds exactly the keys whose reversed hash has
+  // the top L bits reverse(b): an interval of the reversed-hash space, which growth only ever
+  // splits into finer intervals (linear hashing never merges). The token is the start of the
+  // first interval not yet visited, so it stays a boundary however the table grows between
+  // chunks: every entry present for the whole walk is visited exactly once, and no lock is
+  // held between buckets, between chunks or while `visitor` runs.
+  Status WalkChunk(Slice from, uint64_t limit, Visitor& visitor, std::string* next, bool* more) override;
   // Compacts the entries of the buckets in [start, start + amount) percent of the table
   // with pmemobj_defrag, a chunk of buckets at a time under their stripe locks.
   // DEFRAG_ERROR when libpmemobj reports a failure (entries stay valid either way).
@@ -87,7 +102,6 @@ class CMap final : public Engine {
   explicit CMap(std::unique_ptr<Pool> pool);
 
   Status Init();
-  Status InitializeRoot();
   Status Recount();
 
   char* Direct(const PMEMoid& oid) const noexcept { return base_ + oid.off; }
@@ -101,7 +115,9 @@ class CMap final : public Engine {
 
   // Locks the stripe of the bucket of hash h (shared or exclusive) and returns that bucket,
   // re-checking after locking that a concurrent split did not move h to another bucket.
-  uint64_t LockBucketShared(uint64_t h) const noexcept;
+  // *n receives the table size read under the lock (the level of the returned bucket is fixed
+  // while its stripe is held).
+  uint64_t LockBucketShared(uint64_t h, uint64_t* n = nullptr) const noexcept;
   uint64_t LockBucketExclusive(uint64_t h) const noexcept;
 
   // The link (bucket head or an entry's `next`) that points to the entry of `key`, or null.
@@ -128,8 +144,8 @@ class CMap final : public Engine {
   // Segment addresses, published before bucket_count_ first covers them.
   std::atomic<Bucket*> segments_[kMaxSegments] = {};
 
-  // Writers of the table size hold it exclusively (try_lock only); walks and defrag hold it
-  // shared so that the bucket numbering stays fixed under them.
+  // Writers of the table size hold it exclusively (try_lock only); defrag holds it shared so
+  // that the bucket numbering stays fixed under it.
   alignas(64) mutable RwSpinLock grow_lock_;
   // Failed growth (pool full) is retried once approx_count_ reaches this. GUARDED_BY(grow_lock_)
   // for writes.

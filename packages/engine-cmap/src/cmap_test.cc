@@ -2,6 +2,8 @@
 // on pools in a fresh directory under /dev/shm (PMEM_IS_PMEM_FORCE=1), removed afterwards.
 #include "cmap.h"
 
+#include <pmemkv/testing.h>
+
 #include <libpmemobj.h>
 #include <unistd.h>
 
@@ -26,30 +28,9 @@ using pmemkv::cmap::CMap;
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                         \
-    }                                                                     \
-  } while (0)
-#define CHECK_OK(expr)                                                                          \
-  do {                                                                                          \
-    Status s_ = (expr);                                                                         \
-    if (!s_.ok()) {                                                                             \
-      std::fprintf(stderr, "%s:%d: %s -> %s %s\n", __FILE__, __LINE__, #expr, pmemkv::CodeName(s_.code()), \
-                   s_.message().c_str());                                                       \
-      ++failures;                                                                               \
-    }                                                                                           \
-  } while (0)
-
-std::string dir;
-
 Config PoolConfig(const std::string& name, uint64_t size = 64ull << 20) {
   Config c;
-  c.path = dir + "/" + name;
+  c.path = pmemkv::testing::PoolPath(name);
   c.size = size;
   c.create_if_missing = true;
   return c;
@@ -81,10 +62,10 @@ bool GetValue(Engine& e, Slice key, std::string* out) {
   return s.ok();
 }
 
+// The entry count, or ~0 when Count fails.
 uint64_t CountAll(Engine& e) {
   uint64_t n = ~0ull;
-  CHECK_OK(e.Count(KeyRange{}, &n));
-  return n;
+  return e.Count(KeyRange{}, &n).ok() ? n : ~0ull;
 }
 
 std::string Key(int i) {
@@ -93,7 +74,7 @@ std::string Key(int i) {
   return buf;
 }
 
-void TestBasics() {
+PMEMKV_TEST(TestBasics) {
   Config c = PoolConfig("basics");
   {
     auto e = OpenOrDie(c);
@@ -133,7 +114,7 @@ void TestBasics() {
   }
 }
 
-void TestHashSpreads() {
+PMEMKV_TEST(TestHashSpreads) {
   // Distinct short keys, keys differing only in trailing zero bytes, and lengths 0..40 give
   // distinct hashes (a collision here would be a bug, not bad luck).
   std::set<uint64_t> seen;
@@ -148,7 +129,7 @@ void TestHashSpreads() {
   }
 }
 
-void TestGrowth() {
+PMEMKV_TEST(TestGrowth) {
   Config c = PoolConfig("growth", 64ull << 20);
   const int kN = 200000;
   uint64_t buckets = 0;
@@ -172,7 +153,7 @@ void TestGrowth() {
   }
 }
 
-void TestThreads() {
+PMEMKV_TEST(TestThreads) {
   Config c = PoolConfig("threads");
   auto e = OpenOrDie(c);
   // Keys present throughout: readers must find every one of them at every moment, while
@@ -220,7 +201,7 @@ struct Collect final : pmemkv::Visitor {
   }
 };
 
-void TestWalk() {
+PMEMKV_TEST(TestWalk) {
   Config c = PoolConfig("walk");
   auto e = OpenOrDie(c);
   const int kStable = 30000;
@@ -256,7 +237,36 @@ void TestWalk() {
   CHECK(all.seen.size() == CountAll(*e));
 }
 
-void TestOutOfMemory() {
+// A walk in small chunks while the table grows between every chunk: each entry present
+// throughout is visited exactly once, and the token of another engine is refused.
+PMEMKV_TEST(TestWalkChunksAcrossGrowth) {
+  Config c = PoolConfig("chunks");
+  auto e = OpenOrDie(c);
+  CMap* m = static_cast<CMap*>(e.get());
+  const int kStable = 3000;
+  for (int i = 0; i < kStable; ++i) CHECK_OK(e->Put(Key(i), "stable"));
+  const uint64_t buckets_before = m->bucket_count();
+  Collect col;
+  std::string token, next;
+  bool more = true;
+  int chunks = 0, added = kStable;
+  while (more) {
+    CHECK_OK(e->WalkChunk(token, 7, col, &next, &more));
+    token.swap(next);
+    ++chunks;
+    for (int j = 0; j < 5; ++j) CHECK_OK(e->Put(Key(added++), "grown"));
+  }
+  CHECK(m->bucket_count() > buckets_before + 1000);  // the table grew during the walk
+  CHECK(col.duplicates == 0);
+  int stable = 0;
+  for (auto& kv : col.seen) stable += kv.second == "stable";
+  CHECK(stable == kStable);
+  CHECK(chunks > kStable / 64);
+  std::string unused;
+  CHECK(e->WalkChunk("not a token", 7, col, &unused, &more).code() == pmemkv::Code::kInvalidArgument);
+}
+
+PMEMKV_TEST(TestOutOfMemory) {
   Config c = PoolConfig("oom", 8ull << 20);
   auto e = OpenOrDie(c);
   const std::string value(1000, 'v');
@@ -281,7 +291,7 @@ void TestOutOfMemory() {
 // Tiny entries fill a small pool long after the table can no longer grow (no room for the
 // next bucket segment): puts keep succeeding on longer chains until the entries themselves
 // no longer fit, and nothing is lost.
-void TestGrowthWhenFull() {
+PMEMKV_TEST(TestGrowthWhenFull) {
   Config c = PoolConfig("full-growth", 8ull << 20);
   auto e = OpenOrDie(c);
   CMap* m = static_cast<CMap*>(e.get());
@@ -297,7 +307,7 @@ void TestGrowthWhenFull() {
   for (int i = 0; i < 10; ++i) CHECK_OK(e->Put(Key(i), "w"));
 }
 
-void TestDefrag() {
+PMEMKV_TEST(TestDefrag) {
   Config c = PoolConfig("defrag", 32ull << 20);
   auto e = OpenOrDie(c);
   const int kN = 40000;
@@ -319,8 +329,8 @@ void TestDefrag() {
   for (int i = 1; i < kN; i += 2) CHECK(GetValue(*again, Key(i), &v) && v == std::string(64 + i % 64, 'a' + i % 26));
 }
 
-void TestWrongLayout() {
-  const std::string path = dir + "/other";
+PMEMKV_TEST(TestWrongLayout) {
+  const std::string path = pmemkv::testing::PoolPath("other");
   PMEMobjpool* pop = pmemobj_create(path.c_str(), "pmemkv_tree3", 8ull << 20, 0600);
   CHECK(pop != nullptr);
   if (pop) pmemobj_close(pop);
@@ -340,25 +350,4 @@ void TestWrongLayout() {
 
 }  // namespace
 
-int main() {
-  const char* shm = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  std::string templ = std::string(shm) + "/pmemkv-cmap-native-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) return 2;
-  dir = templ;
-  TestHashSpreads();
-  TestBasics();
-  TestGrowth();
-  TestThreads();
-  TestWalk();
-  TestOutOfMemory();
-  TestGrowthWhenFull();
-  TestDefrag();
-  TestWrongLayout();
-  std::filesystem::remove_all(dir);
-  if (failures) {
-    std::fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  std::printf("cmap native tests passed\n");
-  return 0;
-}
+int main() { return pmemkv::testing::RunAll(); }

@@ -23,7 +23,10 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "status.h"
 
@@ -40,30 +43,139 @@ inline Status TxStatus(int err, const std::string& what) {
   return Status::Unknown(msg);
 }
 
-// OK when this thread is not inside a libpmemobj transaction; TRANSACTION_SCOPE_ERROR when it
-// is (an engine operation must not become part of someone else's transaction).
-inline Status CheckOutsideTx() {
-  if (pmemobj_tx_stage() == TX_STAGE_NONE) return Status::OK();
-  return Status(Code::kTransactionScopeError,
-                "called inside a libpmemobj transaction: finish the transaction before using the engine");
-}
+// One transaction that several engine mutations can join: TxScope.
+//
+// The first scope a thread opens begins a libpmemobj transaction on the pool (the outermost
+// scope); a scope opened while another is active on the same thread joins it (libpmemobj's
+// nested transaction), so an engine writes Put and Remove once, each in its own scope, and
+// a batch runs many of them as one atomic unit by opening a scope around them.
+//
+//   outermost Finish(OK)   commits: durable when it returns; then the OnCommit hooks run
+//   joined    Finish(OK)   nothing yet: the change commits or aborts with the outermost scope
+//   any       Finish(!OK)  aborts the whole transaction (every joined scope with it); the
+//                          outermost scope then runs the OnAbort hooks
+//   destroyed unfinished   as Finish(Unknown): aborts
+//
+// Hooks keep DRAM state in step with the pool: OnCommit hooks run after the commit, in the
+// order they were added; OnAbort hooks run after the rollback, in reverse order. Hooks must
+// not fail and must not open scopes. A scope that is not outermost hands its hooks to the
+// outermost one.
+//
+// REQUIRES: not inside a libpmemobj transaction that no TxScope opened (an application's own):
+// that is TRANSACTION_SCOPE_ERROR, as is joining a scope of another pool.
+class TxScope {
+ public:
+  explicit TxScope(PMEMobjpool* pop) : pop_(pop) {
+    Frame*& top = Top();
+    if (pmemobj_tx_stage() != TX_STAGE_NONE && (top == nullptr || top->pop != pop)) {
+      status_ = Status(Code::kTransactionScopeError,
+                       top == nullptr
+                           ? "called inside a libpmemobj transaction: finish the transaction before using the engine"
+                           : "a transaction of one pool cannot include changes to another pool");
+      return;
+    }
+    if (top != nullptr && pmemobj_tx_stage() != TX_STAGE_WORK) {
+      status_ = Status::Unknown("the enclosing transaction has already failed");
+      return;
+    }
+    int err = pmemobj_tx_begin(pop, nullptr, TX_PARAM_NONE);
+    if (err != 0) {
+      pmemobj_tx_end();  // required even after a failed begin (the stage is ONABORT)
+      status_ = TxStatus(err, "cannot begin a transaction");
+      return;
+    }
+    pmemobj_tx_set_failure_behavior(POBJ_TX_FAILURE_RETURN);
+    began_ = true;
+    if (top == nullptr) {
+      top = &frame_;
+      frame_.pop = pop;
+      outermost_ = true;
+    }
+  }
 
-// Runs `fn` (a callable returning Status) in a transaction on `pop`.
-// Commits when fn returns OK. Aborts, rolling back everything fn changed through the tx
-// helpers, when fn returns another Status (which RunTx returns), when fn throws
-// (std::bad_alloc -> OUT_OF_MEMORY, anything else -> UNKNOWN_ERROR), or when libpmemobj aborted
-// the transaction (its error -> Status). pmemobj_tx_end is always called.
-// REQUIRES: not inside a transaction (else TRANSACTION_SCOPE_ERROR); fn does not call RunTx.
+  TxScope(const TxScope&) = delete;
+  TxScope& operator=(const TxScope&) = delete;
+  ~TxScope() {
+    if (began_) Finish(Status::Unknown("transaction scope left without Finish"));
+  }
+
+  // OK when the scope is open (else why not; Finish then returns this status).
+  const Status& status() const noexcept { return status_; }
+  bool outermost() const noexcept { return outermost_; }
+
+  // Adds a hook (see above). OUT_OF_MEMORY (DRAM) when it cannot be recorded.
+  template <class Fn>
+  Status OnCommit(Fn&& fn) { return Add(&Frame::on_commit, std::forward<Fn>(fn)); }
+  template <class Fn>
+  Status OnAbort(Fn&& fn) { return Add(&Frame::on_abort, std::forward<Fn>(fn)); }
+
+  // Ends the scope with the body's result `s` and returns the scope's result: `s` when it is
+  // not OK, else the commit's (outermost) or OK (joined).
+  Status Finish(Status s) {
+    if (!began_) return status_.ok() ? s : status_;
+    began_ = false;
+    if (pmemobj_tx_stage() == TX_STAGE_WORK) {
+      if (s.ok())
+        pmemobj_tx_commit();  // outermost: durable once it returns; joined: merged into the outer
+      else
+        pmemobj_tx_abort(ECANCELED);
+    }
+    int err = pmemobj_tx_end();
+    if (s.ok() && err != 0) s = TxStatus(err, "transaction aborted");
+    if (outermost_) {
+      Top() = nullptr;
+      if (s.ok()) {
+        for (auto& hook : frame_.on_commit) hook();
+      } else {
+        for (auto it = frame_.on_abort.rbegin(); it != frame_.on_abort.rend(); ++it) (*it)();
+      }
+      frame_.on_commit.clear();
+      frame_.on_abort.clear();
+    }
+    return s;
+  }
+
+ private:
+  struct Frame {
+    PMEMobjpool* pop = nullptr;
+    std::vector<std::function<void()>> on_commit;
+    std::vector<std::function<void()>> on_abort;
+  };
+
+  static Frame*& Top() noexcept {
+    static thread_local Frame* top = nullptr;
+    return top;
+  }
+
+  template <class Fn>
+  Status Add(std::vector<std::function<void()>> Frame::*list, Fn&& fn) {
+    Frame* top = Top();
+    if (!began_ || top == nullptr) return Status::Unknown("transaction hook added outside an open scope");
+    try {
+      (top->*list).emplace_back(std::forward<Fn>(fn));
+    } catch (const std::bad_alloc&) {
+      return Status::OutOfMemory("out of memory (DRAM) for a transaction hook");
+    }
+    return Status::OK();
+  }
+
+  PMEMobjpool* const pop_;
+  Status status_;
+  bool began_ = false;
+  bool outermost_ = false;
+  Frame frame_;  // used when outermost
+};
+
+// Runs `fn` (a callable returning Status) in a TxScope on `pop`: a transaction of its own, or
+// part of the scope already open on this thread. Commits (or, when joined, stays part of the
+// outer transaction) when fn returns OK; aborts when fn returns another Status (which RunTx
+// returns), when fn throws (std::bad_alloc -> OUT_OF_MEMORY, anything else -> UNKNOWN_ERROR),
+// or when libpmemobj aborted the transaction (its error -> Status).
 template <class Fn>
 Status RunTx(PMEMobjpool* pop, Fn&& fn) {
-  Status s = CheckOutsideTx();
-  if (!s.ok()) return s;
-  int err = pmemobj_tx_begin(pop, nullptr, TX_PARAM_NONE);
-  if (err != 0) {
-    pmemobj_tx_end();  // required even after a failed begin (the stage is ONABORT)
-    return TxStatus(err, "cannot begin a transaction");
-  }
-  pmemobj_tx_set_failure_behavior(POBJ_TX_FAILURE_RETURN);
+  TxScope scope(pop);
+  if (!scope.status().ok()) return scope.status();
+  Status s;
   try {
     s = fn();
   } catch (const std::bad_alloc&) {
@@ -73,15 +185,17 @@ Status RunTx(PMEMobjpool* pop, Fn&& fn) {
   } catch (...) {
     s = Status::Unknown("engine failed during a transaction");
   }
-  if (pmemobj_tx_stage() == TX_STAGE_WORK) {
-    if (s.ok())
-      pmemobj_tx_commit();  // durable once it returns
-    else
-      pmemobj_tx_abort(ECANCELED);
-  }
-  err = pmemobj_tx_end();
-  if (s.ok() && err != 0) s = TxStatus(err, "transaction aborted");
-  return s;
+  return scope.Finish(std::move(s));
+}
+
+// OK when this thread is not inside a libpmemobj transaction that no TxScope opened;
+// TRANSACTION_SCOPE_ERROR when it is (an engine operation must not become part of an
+// application's own transaction). For engines that change a pool without a transaction
+// (the action API).
+inline Status CheckOutsideTx() {
+  if (pmemobj_tx_stage() == TX_STAGE_NONE) return Status::OK();
+  return Status(Code::kTransactionScopeError,
+                "called inside a libpmemobj transaction: finish the transaction before using the engine");
 }
 
 // Snapshots [ptr, ptr + n) so that an abort, or a crash before commit, restores its bytes.

@@ -14,13 +14,16 @@
 // map with no pool, for testing how the glue treats engines that are not persistent.
 //
 // Test hooks (keys, on put): "throw:runtime" and "throw:bad_alloc" throw inside the
-// transaction after allocating; "tx:nested" starts a transaction inside one. On get,
-// "throw:get" throws outside any transaction.
+// transaction after allocating; "tx:foreign" calls the SDK inside a libpmemobj transaction of
+// its own (as an application's would be); "tx:nested" runs a scope inside a scope (they join).
+// On get, "throw:get" throws outside any transaction.
 #include <pmemkv/glue.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/tx.h>
 
+#include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <new>
 #include <stdexcept>
@@ -55,9 +58,34 @@ class VolatileMap final : public Engine {
     return Status::OK();
   }
   Status Remove(Slice key) override { return map_.erase(std::string(key)) == 1 ? Status::OK() : Status::NotFound(); }
+  Status NewCursor(std::unique_ptr<Cursor>*) override { return Status::NotSupported("the volatile fixture does not walk"); }
 
  private:
   std::map<std::string, std::string> map_;
+};
+
+class MapCursor final : public Cursor {
+ public:
+  explicit MapCursor(const std::map<std::string, PMEMoid>& map) : map_(map), it_(map.end()) {}
+  void SeekToFirst() override { it_ = map_.begin(); }
+  void SeekToLast() override { it_ = map_.empty() ? map_.end() : std::prev(map_.end()); }
+  void Seek(Slice t) override { it_ = map_.lower_bound(std::string(t)); }
+  void SeekForPrev(Slice t) override {
+    it_ = map_.upper_bound(std::string(t));
+    it_ = it_ == map_.begin() ? map_.end() : std::prev(it_);
+  }
+  void Next() override { ++it_; }
+  void Prev() override { it_ = it_ == map_.begin() ? map_.end() : std::prev(it_); }
+  bool Valid() const override { return it_ != map_.end(); }
+  Slice key() const override { return it_->first; }
+  Slice value() const override {
+    auto* h = static_cast<const EntryHeader*>(pmemobj_direct(it_->second));
+    return Slice(reinterpret_cast<const char*>(h + 1) + h->key_size, h->value_size);
+  }
+
+ private:
+  const std::map<std::string, PMEMoid>& map_;
+  std::map<std::string, PMEMoid>::const_iterator it_;
 };
 
 class FixtureEngine final : public Engine {
@@ -82,6 +110,13 @@ class FixtureEngine final : public Engine {
   }
 
   Status Put(Slice key, Slice value) override {
+    if (key == "tx:foreign") {
+      if (pmemobj_tx_begin(pop(), nullptr, TX_PARAM_NONE) != 0) return Status::Unknown("cannot begin");
+      Status s = RunTx(pop(), [] { return Status::OK(); });
+      pmemobj_tx_abort(ECANCELED);
+      pmemobj_tx_end();
+      return s;
+    }
     if (key == "tx:nested") return RunTx(pop(), [&] { return RunTx(pop(), [] { return Status::OK(); }); });
     return Apply({BatchOp{true, std::string(key), std::string(value)}});
   }
@@ -99,24 +134,9 @@ class FixtureEngine final : public Engine {
     return Apply({BatchOp{false, std::string(key), std::string()}});
   }
 
-  Status Count(const KeyRange& range, uint64_t* count) override {
-    uint64_t n = 0;
-    for (const auto& kv : index_) n += range.Contains(kv.first) ? 1 : 0;
-    *count = n;
-    return Status::OK();
-  }
-
-  Status Walk(const KeyRange& range, bool reverse, Visitor& visitor) override {
-    auto visit = [&](const std::pair<const std::string, PMEMoid>& kv) {
-      return range.Contains(kv.first) && visitor.Visit(kv.first, ValueOf(kv.second));
-    };
-    if (reverse) {
-      for (auto it = index_.rbegin(); it != index_.rend(); ++it)
-        if (visit(*it)) return Status::StoppedByCallback();
-    } else {
-      for (const auto& kv : index_)
-        if (visit(kv)) return Status::StoppedByCallback();
-    }
+  // A cursor over the DRAM index (the SDK derives Walk and Count from it).
+  Status NewCursor(std::unique_ptr<Cursor>* out) override {
+    out->reset(new MapCursor(index_));
     return Status::OK();
   }
 
@@ -194,4 +214,14 @@ class FixtureEngine final : public Engine {
 
 }  // namespace
 
-PMEMKV_REGISTER_ENGINE(FixtureEngine, "fixture", pmemkv::kSerialized);
+constexpr pmemkv::EngineDescriptor kDescriptor = {
+    .name = "fixture",
+    .layout = "pmemkv_fixture",
+    .layout_version = 1,
+    .thread_model = pmemkv::kSerialized,
+    .persistent = true,
+    .sorted = true,
+    .transactions = true,
+};
+
+PMEMKV_REGISTER_ENGINE(FixtureEngine, kDescriptor);

@@ -143,6 +143,32 @@ struct OwnedRange {
   }
 };
 
+// A resume token of scanUnordered: undefined (the first chunk) or a Buffer from an earlier chunk.
+class TokenArg {
+ public:
+  Status Decode(Napi::Value v) {
+    if (v.IsUndefined() || v.IsNull()) return Status::OK();
+    if (v.Type() == napi_object && bytes_.Decode(v)) {
+      slice_ = bytes_.slice();
+      return Status::OK();
+    }
+    return Status::InvalidArgument("a scan token must be a Buffer from an earlier scanUnordered call, or undefined");
+  }
+  Slice slice() const noexcept { return slice_; }
+
+ private:
+  BytesArg bytes_;
+  Slice slice_;
+};
+
+// { entries, next? } of scanUnordered. Runs on the JS thread.
+inline Napi::Value UnorderedChunk(Napi::Env env, Napi::Array entries, bool more, const std::string& next) {
+  Napi::Object chunk = Napi::Object::New(env);
+  chunk.Set("entries", entries);
+  if (more) chunk.Set("next", Napi::Buffer<char>::Copy(env, next.data(), next.size()));
+  return chunk;
+}
+
 // `limit` of scan: a whole number >= 0 or Infinity (no limit); undefined means no limit.
 inline Status DecodeLimit(Napi::Value v, uint64_t* limit) {
   *limit = UINT64_MAX;

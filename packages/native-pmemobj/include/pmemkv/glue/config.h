@@ -1,4 +1,6 @@
-// Config decoding: the validated config object from core -> pmemkv::Config.
+// Config decoding: the validated config object from core -> pmemkv::Config. Core has applied
+// every rule about the config flags (force_create is gone, at most one create flag is set);
+// this only converts.
 // Part of glue.h, which includes it after <napi.h>; engines include <pmemkv/glue.h> only.
 #pragma once
 
@@ -69,7 +71,6 @@ inline Status DecodeConfig(Napi::Value v, Config* cfg) {
   }
   Napi::Array names(env, names_value);
   uint32_t n = names.Length();
-  bool have_force_create = false, force_create = false, have_create_or_error = false;
   return GuardJs([&]() -> Status {
     for (uint32_t i = 0; i < n; i++) {
       Napi::Value name = names.Get(i);
@@ -89,11 +90,7 @@ inline Status DecodeConfig(Napi::Value v, Config* cfg) {
       } else if (key == "create_if_missing") {
         s = DecodeFlag(value, vt, key, &cfg->create_if_missing);
       } else if (key == "create_or_error_if_exists") {
-        have_create_or_error = true;
         s = DecodeFlag(value, vt, key, &cfg->create_or_error_if_exists);
-      } else if (key == "force_create") {  // deprecated alias of create_or_error_if_exists
-        have_force_create = true;
-        s = DecodeFlag(value, vt, key, &force_create);
       } else {
         Config::Item item{};
         if (vt == napi_string) {
@@ -109,6 +106,12 @@ inline Status DecodeConfig(Napi::Value v, Config* cfg) {
           item.bool_value = value.As<Napi::Boolean>().Value();
         } else if (vt == napi_null) {
           continue;
+        } else if (vt == napi_object) {  // a nested config (core validated it): its JSON text
+          Napi::Object json = env.Global().Get("JSON").As<Napi::Object>();
+          Napi::Value text = json.Get("stringify").As<Napi::Function>().Call(json, {value});
+          if (!text.IsString()) return ConfigType(key, "a plain object");
+          item.type = Config::Item::Type::kString;
+          item.string_value = text.As<Napi::String>().Utf8Value();
         } else {
           return ConfigType(key, "a string, number or boolean");
         }
@@ -116,7 +119,6 @@ inline Status DecodeConfig(Napi::Value v, Config* cfg) {
       }
       if (!s.ok()) return s;
     }
-    if (have_force_create && !have_create_or_error) cfg->create_or_error_if_exists = force_create;
     return Status::OK();
   });
 }

@@ -6,9 +6,12 @@
 #error "include <pmemkv/glue.h>, not its parts"
 #endif
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "../engine.h"
@@ -20,17 +23,106 @@
 namespace pmemkv {
 namespace glue __attribute__((visibility("hidden"))) {
 
+// Async work a handle has started and whose engine call has not returned yet; close() waits
+// until there is none. Shared with the work itself, which may outlive the handle.
+class InFlight {
+ public:
+  void Enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    n_++;
+  }
+  void Leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--n_ == 0) idle_.notify_all();
+  }
+  // Blocks the calling (JS) thread until no engine call of this handle is running or queued.
+  void WaitIdle() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return n_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  uint64_t n_ = 0;  // GUARDED_BY(mutex_)
+};
+
+class QueuedJob;
+
+// How an executor job gets back to the JS thread of the handle that started it: one
+// thread-safe function per handle, created on first use. It keeps the event loop alive only
+// while jobs are pending (like libuv work), and each pending job holds an acquire on it, so it
+// outlives its handle until the last job is settled.
+class Completion {
+ public:
+  // Runs on the JS thread.
+  static Status Create(napi_env env, Completion** out) {
+    auto* c = new Completion();
+    napi_value name = nullptr;
+    if (napi_create_string_utf8(env, "pmemkv", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, c, Finalize, c, CallJs, &c->tsfn_) !=
+            napi_ok) {
+      delete c;
+      return Status::Unknown("cannot create the completion queue of async work");
+    }
+    napi_unref_threadsafe_function(env, c->tsfn_);
+    *out = c;
+    return Status::OK();
+  }
+
+  // A job is about to be queued. Runs on the JS thread.
+  Status Begin(napi_env env) {
+    if (napi_acquire_threadsafe_function(tsfn_) != napi_ok) return Status::Unknown("the environment is closing");
+    if (pending_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
+    return Status::OK();
+  }
+  // The job announced by Begin was not queued after all. Runs on the JS thread.
+  void Abandon(napi_env env) {
+    napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+    Finished(env);
+  }
+  // Hands a finished job to the JS thread and drops its acquire. Any thread. False when the
+  // environment is gone (the job is not taken then).
+  bool Post(QueuedJob* job) noexcept;
+  // The handle is gone. Runs on the JS thread.
+  void Release() { napi_release_threadsafe_function(tsfn_, napi_tsfn_release); }
+
+ private:
+  Completion() = default;
+  void Finished(napi_env env) {
+    if (--pending_ == 0) napi_unref_threadsafe_function(env, tsfn_);
+  }
+  static void CallJs(napi_env env, napi_value, void* context, void* data);
+  static void Finalize(napi_env, void* data, void*) { delete static_cast<Completion*>(data); }
+
+  napi_threadsafe_function tsfn_ = nullptr;
+  uint32_t pending_ = 0;  // jobs begun and not settled; JS thread only
+};
+
 // Handles. A handle is a plain object whose functions carry a Handle* as their N-API data, so
 // a call reaches the engine without unwrapping `this` or looking up a property. The Handle
 // lives until the last of those functions is garbage collected; close() only drops `live`.
 
 struct Handle {
   std::shared_ptr<LiveEngine> live;  // null once closed
+  std::shared_ptr<InFlight> inflight = std::make_shared<InFlight>();
+  Completion* completion = nullptr;  // created on the first executor job
   uint32_t functions = 0;            // JS functions that carry this Handle; it dies with the last
+
+  Status GetCompletion(napi_env env, Completion** out) {
+    if (completion == nullptr) {
+      Status s = Completion::Create(env, &completion);
+      if (!s.ok()) return s;
+    }
+    *out = completion;
+    return Status::OK();
+  }
 
   // Finalizer of each such function. Runs on its environment's JS thread.
   static void Release(Napi::Env, Handle* self) {
-    if (--self->functions == 0) delete self;
+    if (--self->functions != 0) return;
+    if (self->completion != nullptr) self->completion->Release();
+    delete self;
   }
 };
 
@@ -145,7 +237,7 @@ PMEMKV_GLUE_HOT Napi::Value Put(const Args<2>& info) {
   BytesArg key, value;
   if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
   if (!value.Decode(info[1])) Throw(info.Env(), NotBytes("value"));
-  Status s = live->Call([&](Engine& e) { return e.Put(key.slice(), value.slice()); });
+  Status s = live->Call(CallKind::kWrite, [&](Engine& e) { return e.Put(key.slice(), value.slice()); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Value();
 }
@@ -156,7 +248,7 @@ PMEMKV_GLUE_HOT Napi::Value Get(const Args<1>& info) {
   BytesArg key;
   if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
   BufferReceiver out(info.Env());
-  Status s = live->Call([&](Engine& e) { return e.Get(key.slice(), out); });
+  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
   if (s.IsNotFound()) return Napi::Value();
   if (!s.ok()) Throw(info.Env(), s);
   if (out.result() == nullptr) Throw(info.Env(), Status::Unknown("engine reported a value but did not hand it over"));
@@ -175,7 +267,7 @@ PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
   if (napi_get_buffer_info(info.Env(), info[1], &dst, &capacity) != napi_ok)
     Throw(info.Env(), Status::InvalidArgument("scratch must be a Buffer"));
   CopyReceiver out(static_cast<char*>(dst), capacity);
-  Status s = live->Call([&](Engine& e) { return e.Get(key.slice(), out); });
+  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
   if (s.IsNotFound()) return Napi::Number::New(info.Env(), -1);
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Number::New(info.Env(), static_cast<double>(out.size()));
@@ -186,7 +278,7 @@ PMEMKV_GLUE_HOT Napi::Value Exists(const Args<1>& info) {
   LiveEngine* live = EngineOf(info);
   BytesArg key;
   if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
-  Status s = live->Call([&](Engine& e) { return e.Exists(key.slice()); });
+  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Exists(key.slice()); });
   if (!s.ok() && !s.IsNotFound()) Throw(info.Env(), s);
   return Napi::Boolean::New(info.Env(), s.ok());
 }
@@ -196,7 +288,7 @@ PMEMKV_GLUE_HOT Napi::Value Remove(const Args<1>& info) {
   LiveEngine* live = EngineOf(info);
   BytesArg key;
   if (!key.Decode(info[0])) Throw(info.Env(), NotBytes("key"));
-  Status s = live->Call([&](Engine& e) { return e.Remove(key.slice()); });
+  Status s = live->Call(CallKind::kWrite, [&](Engine& e) { return e.Remove(key.slice()); });
   if (!s.ok() && !s.IsNotFound()) Throw(info.Env(), s);
   return Napi::Boolean::New(info.Env(), s.ok());
 }
@@ -208,7 +300,7 @@ inline Napi::Value Count(const Args<1>& info) {
   Status s = range.Decode(info[0]);
   if (!s.ok()) Throw(info.Env(), s);
   uint64_t n = 0;
-  s = live->Call([&](Engine& e) { return e.Count(range.range(), &n); });
+  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Count(range.range(), &n); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
@@ -226,7 +318,7 @@ inline Napi::Value Scan(const Args<3>& info) {
   Napi::Array array = Napi::Array::New(info.Env());
   if (limit == 0) return array;
   ArrayVisitor visitor(info.Env(), array, limit);
-  s = live->Call([&](Engine& e) { return e.Walk(range.range(), reverse, visitor); });
+  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Walk(range.range(), reverse, visitor); });
   if (visitor.failed()) Throw(info.Env(), Status::OutOfMemory("cannot create the scan result"));
   if (!s.ok() && s.code() != Code::kStoppedByCallback) Throw(info.Env(), s);
   return array;
@@ -237,7 +329,7 @@ inline Napi::Value Batch(const Args<1>& info) {
   LiveEngine* live = EngineOf(info);
   std::vector<BatchOp> ops;
   Status s = DecodeBatch(info[0], &ops);
-  if (s.ok()) s = live->Call([&](Engine& e) { return e.Batch(ops); });
+  if (s.ok()) s = live->Call(CallKind::kExclusive, [&](Engine& e) { return e.Batch(ops); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Value();
 }
@@ -247,15 +339,37 @@ inline Napi::Value Defrag(const Args<2>& info) {
   LiveEngine* live = EngineOf(info);
   double start = 0, amount = 0;
   Status s = DecodeDefrag(info[0], info[1], &start, &amount);
-  if (s.ok()) s = live->Call([&](Engine& e) { return e.Defrag(start, amount); });
+  if (s.ok()) s = live->Call(CallKind::kExclusive, [&](Engine& e) { return e.Defrag(start, amount); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Value();
 }
 
-// close(): void. Idempotent. The engine closes once no handle and no in-flight work holds it.
+// scanUnordered(token | undefined, limit): { entries: [k0, v0, ...], next?: Buffer }
+inline Napi::Value ScanUnordered(const Args<2>& info) {
+  LiveEngine* live = EngineOf(info);
+  TokenArg token;
+  uint64_t limit = 0;
+  Status s = token.Decode(info[0]);
+  if (s.ok()) s = DecodeLimit(info[1], &limit);
+  if (!s.ok()) Throw(info.Env(), s);
+  Napi::Array array = Napi::Array::New(info.Env());
+  ArrayVisitor visitor(info.Env(), array, UINT64_MAX);
+  std::string next;
+  bool more = false;
+  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.WalkChunk(token.slice(), limit, visitor, &next, &more); });
+  if (visitor.failed()) Throw(info.Env(), Status::OutOfMemory("cannot create the scan result"));
+  if (!s.ok()) Throw(info.Env(), s);
+  return UnorderedChunk(info.Env(), array, more, next);
+}
+
+// close(): void. Idempotent. Waits until no async work of this handle is running or queued
+// (their Promises settle afterwards), then releases the engine: when no other handle holds
+// it, the pool is closed before close() returns.
 inline Napi::Value Close(const Args<0>& info) {
   Handle* handle = info.handle();
-  if (handle != nullptr) handle->live.reset();
+  if (handle == nullptr || !handle->live) return Napi::Value();
+  handle->inflight->WaitIdle();
+  handle->live.reset();
   return Napi::Value();
 }
 

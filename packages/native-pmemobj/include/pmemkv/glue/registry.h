@@ -30,8 +30,11 @@
 #include <utility>
 #include <vector>
 
+#include "../descriptor.h"
 #include "../engine.h"
+#include "../locks.h"
 #include "../status.h"
+#include "executor.h"
 
 namespace pmemkv {
 namespace glue __attribute__((visibility("hidden"))) {
@@ -40,9 +43,11 @@ using OpenFn = Status (*)(const Config& cfg, std::unique_ptr<Engine>* out);
 
 // What PMEMKV_REGISTER_ENGINE records about an engine class.
 struct EngineInfo {
-  const char* name;    // runtime name, e.g. "cmap"
-  ThreadModel model;   // kThreadSafe or kSerialized
-  OpenFn open;         // EngineClass::Open
+  const EngineDescriptor& descriptor;
+  OpenFn open;  // EngineClass::Open
+
+  const char* name() const noexcept { return descriptor.name; }
+  ThreadModel model() const noexcept { return descriptor.thread_model; }
 };
 
 // Runs `f` (returning Status), turning any exception into a Status: engines must not throw
@@ -60,37 +65,88 @@ Status Guard(F&& f) noexcept {
   }
 }
 
-// One open engine instance.
+// What kind of call an engine method is, for the thread model's locking.
+enum class CallKind {
+  kRead,         // Get, Exists, Count, Walk, WalkChunk
+  kWrite,        // Put, Remove: may run beside reads under a narrow write lock
+  kExclusive,    // Batch, Defrag: always exclude readers
+};
+
+// One open engine instance, and the locking its thread model asks for.
+//
+//   kThreadSafe    no lock
+//   kSingleWriter  reads: readers lock shared; writes: writer_mutex_, plus the readers lock
+//                  exclusively (for Put/Remove only when the engine does not take it itself,
+//                  descriptor.narrow_write_lock)
+//   kSerialized    every call: writer_mutex_ and the readers lock exclusively
+//
+// Async work of an engine that is not thread-safe runs on the engine's own executor thread
+// (executor.h), one operation at a time, so that no libuv thread ever waits for these locks.
 class LiveEngine {
  public:
   LiveEngine(const EngineInfo& info, std::string key, std::unique_ptr<Engine> engine)
       : info_(info), key_(std::move(key)), engine_(std::move(engine)) {}
+  ~LiveEngine() { Destroy(); }
 
   const EngineInfo& info() const noexcept { return info_; }
   // The registry key (real path of the pool), empty for an engine opened without a path.
   const std::string& key() const noexcept { return key_; }
+  // True when async work must go through the executor (any model but kThreadSafe).
+  bool queues_async() const noexcept { return info_.model() != kThreadSafe; }
 
-  // Calls f(Engine&) -> Status; for a kSerialized engine with mutex_ held, so that calls
-  // from the JS threads and the libuv pool reach it one at a time. Never throws.
+  // Calls f(Engine&) -> Status under the locks of `kind` (see above). Never throws.
   template <class F>
-  Status Call(F&& f) {
-    if (info_.model == kSerialized) {
-      return Guard([&]() -> Status {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return f(*engine_);
-      });
-    }
-    return Guard([&]() -> Status { return f(*engine_); });
+  Status Call(CallKind kind, F&& f) {
+    return Guard([&]() -> Status {
+      Engine& e = *engine_;
+      switch (info_.model()) {
+        case kThreadSafe:
+          return f(e);
+        case kSingleWriter:
+          if (kind == CallKind::kRead) {
+            ReadLockGuard guard(e.readers_lock());
+            return f(e);
+          }
+          if (kind == CallKind::kWrite && info_.descriptor.narrow_write_lock) {
+            std::lock_guard<std::mutex> writer(writer_mutex_);
+            return f(e);
+          }
+          break;
+        case kSerialized:
+          break;
+      }
+      std::lock_guard<std::mutex> writer(writer_mutex_);
+      Engine::ExclusiveSection section(e);
+      return f(e);
+    });
   }
 
-  // Destroys the engine (closing its pool). Called once, by the release of the last reference.
-  void Destroy() noexcept { engine_.reset(); }
+  // The engine's executor, started on first use. REQUIRES: queues_async().
+  std::shared_ptr<Executor> executor() {
+    std::lock_guard<std::mutex> lock(executor_mutex_);
+    if (!executor_) executor_ = Executor::Start();
+    return executor_;
+  }
+
+  // Destroys the engine (closing its pool) after stopping the executor. Called once, by the
+  // release of the last reference (which is never a job of the executor: see executor.h).
+  void Destroy() noexcept {
+    std::shared_ptr<Executor> executor;
+    {
+      std::lock_guard<std::mutex> lock(executor_mutex_);
+      executor.swap(executor_);
+    }
+    if (executor) executor->Stop();
+    engine_.reset();
+  }
 
  private:
   const EngineInfo& info_;
   const std::string key_;
   std::unique_ptr<Engine> engine_;
-  std::mutex mutex_;  // serializes calls into a kSerialized engine
+  std::mutex writer_mutex_;  // one write at a time (kSingleWriter, kSerialized)
+  std::mutex executor_mutex_;
+  std::shared_ptr<Executor> executor_;  // GUARDED_BY(executor_mutex_)
 };
 
 class Registry {
@@ -134,10 +190,10 @@ class Registry {
       closed_.wait(lock);
     }
     if (live) {
-      if (std::string(live->info().name) != info.name)
+      if (std::string(live->info().name()) != info.name())
         return Status::InvalidArgument("pool file " + cfg.path + " is open in this process with the " +
-                                       live->info().name + " engine: close it before opening it with " +
-                                       info.name);
+                                       live->info().name() + " engine: close it before opening it with " +
+                                       info.name());
       if (cfg.create_or_error_if_exists)
         return Status::InvalidArgument("pool file " + cfg.path +
                                        " already exists (it is open in this process): open it without "
@@ -182,7 +238,7 @@ class Registry {
 
   static Status Open(const EngineInfo& info, const Config& cfg, std::unique_ptr<Engine>* engine) {
     Status s = Guard([&] { return info.open(cfg, engine); });
-    if (s.ok() && !*engine) return Status::Unknown(std::string(info.name) + " engine opened without an instance");
+    if (s.ok() && !*engine) return Status::Unknown(std::string(info.name()) + " engine opened without an instance");
     return s;
   }
 

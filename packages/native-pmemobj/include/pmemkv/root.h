@@ -1,0 +1,112 @@
+// OpenRoot: every engine's root object, created and checked the same way.
+//
+// An engine's root struct begins with a RootHeader { magic, version }. On a new pool the root
+// is allocated zeroed; the engine's `init` fills it and magic and version are set last, all in
+// one transaction, so a crash leaves either an all-zero root (initialized again at the next
+// open) or a complete one. Any other root is refused, the same way by every engine, before
+// anything is written to the pool:
+//   - a root smaller than the engine's struct, or a zero magic with other bytes set: damaged;
+//   - another magic: not this engine's pool (INVALID_ARGUMENT naming the engine);
+//   - another version: a layout version this build does not read (naming both versions).
+#pragma once
+
+#include <libpmemobj.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "pool.h"
+#include "status.h"
+#include "tx.h"
+
+namespace pmemkv {
+
+struct RootHeader {
+  uint64_t magic;    // the engine's magic once initialized; 0 until the initializing tx commits
+  uint64_t version;  // the layout version of the code that created the pool
+};
+static_assert(sizeof(RootHeader) == 16, "persistent format");
+
+// The "damaged pool" status every engine uses for a root or structure it cannot trust.
+inline Status DamagedPool(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument("the pool at " + path + " is damaged (" + what +
+                                 "): check it with `pmempool check`, or restore it from a copy");
+}
+
+// Opens the root of `pool` as a Root (a struct that begins with RootHeader), initializing it
+// with init(Root*) -> Status when the pool is new (REQUIRES of init: it runs inside a
+// transaction that has already snapshotted the whole root; it may TxAlloc). On success *out
+// points at the root. `engine` names the engine in messages.
+template <class Root, class Init>
+Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version, Init&& init, Root** out) {
+  static_assert(sizeof(Root) >= sizeof(RootHeader), "a root begins with a RootHeader");
+  PMEMobjpool* pop = pool.get();
+  const size_t existing = pmemobj_root_size(pop);
+  if (existing != 0 && existing < sizeof(Root))
+    return DamagedPool(pool.path(), std::string(engine) + " root object of " + std::to_string(existing) +
+                                        " bytes, expected " + std::to_string(sizeof(Root)));
+  PMEMoid oid = pool.Root(sizeof(Root));
+  if (OID_IS_NULL(oid))
+    return Status::OutOfMemory("the pool at " + pool.path() + " has no room for the " + engine +
+                               " root object: create a larger pool (config.size)");
+  Root* root = static_cast<Root*>(pmemobj_direct(oid));
+  auto* header = reinterpret_cast<RootHeader*>(root);
+  if (header->magic == 0) {
+    const char* bytes = reinterpret_cast<const char*>(root);
+    for (size_t i = 0; i < sizeof(Root); i++)
+      if (bytes[i] != 0) return DamagedPool(pool.path(), std::string(engine) + " root without its magic number");
+    Status s = RunTx(pop, [&]() -> Status {
+      Status st = TxAddRange(root, sizeof(Root));
+      if (st.ok()) st = init(root);
+      if (!st.ok()) return st;
+      header->version = version;
+      header->magic = magic;
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+  } else if (header->magic != magic) {
+    return Status::InvalidArgument("the pool at " + pool.path() + " was not written by the " + engine +
+                                   " engine (its root has another magic number): open it with the engine that created it");
+  } else if (header->version != version) {
+    return Status::InvalidArgument("the pool at " + pool.path() + " has " + engine + " layout version " +
+                                   std::to_string(header->version) + " but this build reads version " +
+                                   std::to_string(version) + ": open it with the @pmemkv/engine-" + engine +
+                                   " release that created it");
+  }
+  *out = root;
+  return Status::OK();
+}
+
+// PoolSpan: the bytes of an open single-file pool, for checking persistent offsets and sizes
+// before they are followed (a damaged pool must give an error, never a wild read).
+class PoolSpan {
+ public:
+  // `base` is the pool's mapping (pmemobj_direct of offset 0), `size` its length in bytes
+  // (the file size of a single-file pool; UINT64_MAX when unknown, e.g. a poolset).
+  PoolSpan(const char* base, uint64_t size) noexcept : base_(base), size_(size) {}
+
+  // True when [off, off + len) lies inside the pool and off is not 0 (the pool header).
+  bool Contains(uint64_t off, uint64_t len) const noexcept {
+    return off != 0 && off <= size_ && len <= size_ - off;
+  }
+  const char* base() const noexcept { return base_; }
+  uint64_t size() const noexcept { return size_; }
+
+ private:
+  const char* base_;
+  uint64_t size_;
+};
+
+// The span of `pool`: its mapping, and the file's size for a single-file pool.
+inline PoolSpan SpanOf(const Pool& pool) {
+  struct stat st;
+  std::string layout;
+  uint64_t size = UINT64_MAX;
+  if (ReadPoolLayout(pool.path(), &layout) && ::stat(pool.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    size = static_cast<uint64_t>(st.st_size);
+  return PoolSpan(reinterpret_cast<const char*>(pool.get()), size);
+}
+
+}  // namespace pmemkv
