@@ -1,16 +1,9 @@
 {
   "targets": [
     {
-      "target_name": "tree3",
-      "sources": ["src/addon.cc", "src/tree3.cc", "src/inner_tree.cc"],
-      "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!(node -p \"require('@pmemkv/native-pmemobj/include')\")"
-      ],
-      "defines": ["NAPI_VERSION=8"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
-      "libraries": ["-lpmemobj"]
+      "target_name": "engine_tree3",
+      "sources": ["src/tree3.cc", "src/inner_tree.cc", "src/addon.cc"],
+      "dependencies": ["<!(node -p \"require('@pmemkv/native-pmemobj/engine-gyp')\"):pmemkv_engine"]
     }
   ]
 }

@@ -87,10 +87,13 @@ struct LeafNode {
     const KVSlot* kv;
   } slot[kLeafSlots];
   Leaf* pleaf = nullptr;
-  // Neighbours in key order while the leaf is in the tree (InnerTree keeps them); `next`
-  // links the free list while the leaf is free.
+  PoolOffset offset = 0;  // of pleaf in the pool
+  // Neighbours in key order while the leaf is in the tree (InnerTree keeps them).
   LeafNode* prev = nullptr;
   LeafNode* next = nullptr;
+  // Neighbours on the persistent leaf list (Root::head, Leaf::next), mirrored by the engine.
+  LeafNode* list_prev = nullptr;
+  LeafNode* list_next = nullptr;
 
   uint64_t LiveMask() const noexcept { return ~MatchMask(hashes, 0) & kAllSlots; }
   Slice Key(int i) const noexcept { return KeyOf(slot[i].kv); }
@@ -121,8 +124,9 @@ struct LeafNode {
 
   // Fills the cache from `leaf` (base: the pool's mapping). Reads each live KVSlot's header
   // and first 8 key bytes; the KVSlots are prefetched first so their cache misses overlap.
-  void Load(Leaf* leaf, const char* base) noexcept {
+  void Load(Leaf* leaf, PoolOffset off, const char* base) noexcept {
     pleaf = leaf;
+    offset = off;
     prev = next = nullptr;
     std::memcpy(hashes, leaf->hashes, sizeof(hashes));
     const uint64_t live = LiveMask();

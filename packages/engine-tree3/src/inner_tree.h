@@ -95,7 +95,7 @@ class InnerTree {
   void CommitSplit(const Path& path, SplitPlan* plan, LeafNode* left, LeafNode* right) noexcept;
 
   // Removes `leaf`, which Find reached by `path`, from the tree; a neighbour's range grows
-  // to cover its range. REQUIRES: leaf_count() > 1.
+  // to cover its range (the tree is empty after removing its only leaf).
   void Remove(const Path& path, LeafNode* leaf) noexcept;
 
   // Replaces the tree by `leaves` (non-empty, in key order, none empty) where seps[j] is the

@@ -10,65 +10,27 @@
 #include <utility>
 #include <vector>
 
+#include <pmemkv/batch.h>
+#include <pmemkv/crash_point.h>
 #include <pmemkv/tx.h>
 
 #include "fingerprint.h"
 
 namespace tree3 {
 
+using pmemkv::CrashPoint;
 using pmemkv::KeyRange;
 using pmemkv::RunTx;
 using pmemkv::Slice;
 using pmemkv::Status;
 using pmemkv::TxAddRange;
 
-void (*g_crash_point)(const char* step) = nullptr;
-
 namespace {
-
-inline void CrashPoint(const char* step) {
-  if (__builtin_expect(g_crash_point != nullptr, 0)) g_crash_point(step);
-}
 
 Status TooLong(const char* what, size_t size) {
   return Status::InvalidArgument(std::string(what) + " of " + std::to_string(size) +
                                  " bytes is too long: tree3 keys and values are at most 4294967295 bytes "
                                  "(4 GiB - 1) each");
-}
-
-// True when `range` holds no key at all (inverted, or equal bounds not both inclusive).
-bool RangeIsEmpty(const KeyRange& range) {
-  if (!range.lower.present || !range.upper.present) return false;
-  const int c = range.lower.key.compare(range.upper.key);
-  return c > 0 || (c == 0 && !(range.lower.inclusive && range.upper.inclusive));
-}
-
-// A range's bounds with their prefixes, so most bound checks stay in the DRAM cache.
-struct Bounds {
-  explicit Bounds(const KeyRange& r)
-      : range(r), lower_pfx(KeyPrefix(r.lower.key)), upper_pfx(KeyPrefix(r.upper.key)) {}
-  bool AboveLower(const LeafNode* l, int i) const noexcept {
-    if (!range.lower.present) return true;
-    const int c = CompareKeys(l->slot[i].prefix, l->Key(i), lower_pfx, range.lower.key);
-    return c > 0 || (c == 0 && range.lower.inclusive);
-  }
-  bool BelowUpper(const LeafNode* l, int i) const noexcept {
-    if (!range.upper.present) return true;
-    const int c = CompareKeys(l->slot[i].prefix, l->Key(i), upper_pfx, range.upper.key);
-    return c < 0 || (c == 0 && range.upper.inclusive);
-  }
-  const KeyRange& range;
-  const uint64_t lower_pfx;
-  const uint64_t upper_pfx;
-};
-
-uint64_t CountInLeaf(const LeafNode* l, const Bounds& b) {
-  uint64_t n = 0;
-  for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) {
-    const int i = __builtin_ctzll(m);
-    if (b.AboveLower(l, i) && b.BelowUpper(l, i)) n++;
-  }
-  return n;
 }
 
 // Sorts slot numbers idx[0..n) of leaf l by key.
@@ -80,18 +42,16 @@ void SortSlots(const LeafNode* l, int* idx, int n) {
 
 }  // namespace
 
-Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, PMEMoid root)
+Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
     : pool_(std::move(pool)),
       pop_(pool_->get()),
-      base_(static_cast<char*>(pmemobj_direct(root)) - root.off),
-      uuid_lo_(root.pool_uuid_lo),
-      root_(static_cast<Root*>(pmemobj_direct(root))) {
+      base_(reinterpret_cast<char*>(pop_)),
+      uuid_lo_(pmemobj_oid(root).pool_uuid_lo),
+      root_(root) {
   // A single-file pool maps the whole file, so its size bounds every offset (checked on open).
-  // Poolsets and device DAX are not checked (ReadPoolLayout reads only single-file pools).
-  std::string layout;
-  struct stat st;
-  if (pmemkv::ReadPoolLayout(pool_->path(), &layout) && ::stat(pool_->path().c_str(), &st) == 0)
-    pool_bytes_ = static_cast<uint64_t>(st.st_size);
+  // Poolsets and device DAX are not bounded this way (their size is unknown here).
+  const uint64_t span = pmemkv::SpanOf(*pool_).size();
+  pool_bytes_ = span == UINT64_MAX ? 0 : span;
 }
 
 Tree3::~Tree3() { DeleteDram(); }
@@ -100,37 +60,12 @@ Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   std::unique_ptr<pmemkv::Pool> pool;
   Status s = pmemkv::Pool::Open(config, kLayoutName, &pool);
   if (!s.ok()) return s;
-  const PMEMoid root_oid = pool->Root(sizeof(Root));
-  if (OID_IS_NULL(root_oid))
-    return Status::OutOfMemory("the pool at " + config.path +
-                               " has no room for tree3's root object: create a larger pool (config.size)");
-  Root* root = static_cast<Root*>(pmemobj_direct(root_oid));
-  if (root->magic == 0) {
-    // A new pool, or one whose creation stopped before this transaction committed: pmemobj_root
-    // allocates the root zeroed and atomically, so a zero magic with zero fields is "empty".
-    if (root->version != 0 || root->head != 0)
-      return Status::InvalidArgument("the pool at " + config.path + " is damaged (tree3 root without magic)");
-    s = RunTx(pool->get(), [root]() -> Status {
-      Status st = TxAddRange(root, sizeof(Root));
-      if (!st.ok()) return st;
-      root->version = kLayoutVersion;
-      root->head = 0;
-      root->magic = kRootMagic;
-      return Status::OK();
-    });
-    if (!s.ok()) return s;
-  } else if (root->magic != kRootMagic) {
-    return Status::InvalidArgument("the pool at " + config.path +
-                                   " is not a tree3 pool (its root has another magic number)");
-  } else if (root->version != kLayoutVersion) {
-    return Status::InvalidArgument("the pool at " + config.path + " has tree3 layout version " +
-                                   std::to_string(root->version) + "; this build reads version " +
-                                   std::to_string(kLayoutVersion) +
-                                   ": open it with the @pmemkv/engine-tree3 release that created it");
-  }
+  Root* root = nullptr;
+  s = pmemkv::OpenRoot<Root>(*pool, "tree3", kRootMagic, kLayoutVersion, [](Root*) { return Status::OK(); }, &root);
+  if (!s.ok()) return s;
   std::unique_ptr<Tree3> tree;
   try {
-    tree.reset(new Tree3(std::move(pool), root_oid));
+    tree.reset(new Tree3(std::move(pool), root));
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM opening tree3");
   }
@@ -141,34 +76,75 @@ Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
 }
 
 void Tree3::DeleteDram() noexcept {
-  for (LeafNode* l = tree_.first(); l != nullptr;) {
-    LeafNode* next = l->next;
+  for (LeafNode* l = list_head_; l != nullptr;) {
+    LeafNode* next = l->list_next;
     delete l;
     l = next;
   }
+  list_head_ = nullptr;
   tree_.Clear();
-  while (free_ != nullptr) {
-    LeafNode* next = free_->next;
-    delete free_;
-    free_ = next;
-  }
-  free_count_ = 0;
   count_ = 0;
 }
 
-// Recovery: walk the persistent leaf list, fill each leaf's DRAM cache, put empty leaves on
-// the free list, sort the others by their largest key (by invariant I4 that is key order) and
-// build the inner nodes bottom-up with those largest keys as separators.
+void Tree3::ListPushFront(LeafNode* leaf) noexcept {
+  leaf->list_prev = nullptr;
+  leaf->list_next = list_head_;
+  if (list_head_ != nullptr) list_head_->list_prev = leaf;
+  list_head_ = leaf;
+}
+
+void Tree3::ListErase(LeafNode* leaf) noexcept {
+  (leaf->list_prev != nullptr ? leaf->list_prev->list_next : list_head_) = leaf->list_next;
+  if (leaf->list_next != nullptr) leaf->list_next->list_prev = leaf->list_prev;
+  leaf->list_prev = leaf->list_next = nullptr;
+}
+
+// Unlinks `leaf` from the persistent list and frees it at commit. The one link that points to
+// it (Root::head or the `next` of the leaf before it) is snapshotted, then set past it: a crash
+// before commit restores the link and keeps the leaf; after commit the leaf is gone and
+// nothing refers to it (I1). REQUIRES: inside RunTx; the leaf has no live slot.
+Status Tree3::TxUnlinkLeaf(LeafNode* leaf) {
+  PoolOffset* link = leaf->list_prev != nullptr ? &leaf->list_prev->pleaf->next : &root_->head;
+  Status s = TxAddRange(link, sizeof(*link));
+  if (!s.ok()) return s;
+  *link = leaf->pleaf->next;
+  CrashPoint("leaf unlinked");
+  return pmemkv::TxFree(Oid(leaf->offset));
+}
+
+// Joined mutations apply their DRAM changes at once (later operations of the batch depend on
+// them); if the batch aborts, the pool is rolled back and DRAM is rebuilt from it. One pair of
+// hooks per batch.
+Status Tree3::WatchBatchAbort() {
+  if (!pmemkv::TxScope::Active() || batch_watched_) return Status::OK();
+  Status s = pmemkv::TxScope::OnCommit([this] { batch_watched_ = false; });
+  if (s.ok())
+    s = pmemkv::TxScope::OnAbort([this] {
+      batch_watched_ = false;
+      if (!Recover().ok()) dram_lost_ = true;  // no DRAM for the index: refuse every call until reopened
+    });
+  if (s.ok()) batch_watched_ = true;
+  return s;
+}
+
+Status Tree3::Batch(const std::vector<pmemkv::BatchOp>& ops) { return pmemkv::BatchInOneTransaction(pop_, *this, ops); }
+
+// Recovery: walk the persistent leaf list, fill each leaf's DRAM cache and the DRAM mirror of
+// the list, free the empty leaves (one transaction), sort the others by their largest key (by
+// invariant I4 that is key order) and build the inner nodes bottom-up with those largest keys
+// as separators. Every offset is checked against the pool before it is followed, and a list
+// that loops is caught (Brent's cycle detection, within a few times its length).
 // Reads each leaf once and the first bytes of each KVSlot once; allocates one LeafNode per
 // leaf and one separator string per leaf, nothing per key.
 Status Tree3::Recover() {
   DeleteDram();
-  std::vector<LeafNode*> live;
+  dram_lost_ = false;
+  std::vector<LeafNode*> live, empty;
   try {
     const uint64_t limit = pool_bytes_ != 0 ? pool_bytes_ : UINT64_MAX;
-    // Brent's cycle detection: a damaged list that loops is caught within a few times its length.
     PoolOffset mark = 0;
     uint64_t steps = 0, power = 1;
+    LeafNode* tail = nullptr;
     for (PoolOffset off = root_->head; off != 0;) {
       if (off > limit - sizeof(Leaf)) throw std::runtime_error("the leaf list leaves the pool");
       if (off == mark) throw std::runtime_error("the leaf list loops");
@@ -178,27 +154,34 @@ Status Tree3::Recover() {
         steps = 0;
       }
       Leaf* p = At<Leaf>(off);
+      const PoolOffset here = off;
       off = p->next;
       if (off != 0 && off <= limit - sizeof(Leaf)) __builtin_prefetch(At<Leaf>(off));
       for (int i = 0; i < kLeafSlots; i++)
         if (p->hashes[i] != 0 && (p->slots[i] == 0 || p->slots[i] > limit - sizeof(KVSlot)))
           throw std::runtime_error("slot refers outside the pool");
-      std::unique_ptr<LeafNode> n(new LeafNode);
-      n->Load(p, base_);
+      LeafNode* n = new LeafNode;
+      n->Load(p, here, base_);
+      // Appended to the mirror at once, so that DeleteDram frees it whatever happens next.
+      n->list_prev = tail;
+      (tail != nullptr ? tail->list_next : list_head_) = n;
+      tail = n;
       for (uint64_t m = n->LiveMask(); m != 0; m &= m - 1) {
         const int i = __builtin_ctzll(m);
         if (KVSlot::AllocSize(n->slot[i].kv->key_size, n->slot[i].kv->value_size) > limit - p->slots[i])
           throw std::runtime_error("a pair runs past the end of the pool");
       }
       if (n->count > 0) {
-        live.push_back(n.get());
+        live.push_back(n);
         count_ += n->count;
-        n.release();
       } else {
-        n->next = free_;
-        free_ = n.release();
-        free_count_++;
+        empty.push_back(n);
       }
+    }
+    Status s = FreeEmptyLeaves(empty);
+    if (!s.ok()) {
+      DeleteDram();
+      return s;
     }
 
     struct Entry {
@@ -221,14 +204,33 @@ Status Tree3::Recover() {
     tree_.Build(live, &seps);
     return Status::OK();
   } catch (const std::bad_alloc&) {
-    for (LeafNode* l : live) delete l;
     DeleteDram();
     return Status::OutOfMemory("out of DRAM rebuilding tree3's index on open");
   } catch (const std::exception& e) {
-    for (LeafNode* l : live) delete l;
     DeleteDram();
-    return Status::Unknown(std::string("the pool is damaged: ") + e.what());
+    return pmemkv::DamagedPool(pool_->path(), std::string("tree3: ") + e.what());
   }
+}
+
+// Empty leaves (left by pools of earlier releases, which kept them for reuse) are unlinked and
+// freed in one transaction, so their space serves pairs of any size. A crash in between
+// leaves them all in place, to be freed at the next open.
+Status Tree3::FreeEmptyLeaves(const std::vector<LeafNode*>& empty) {
+  if (empty.empty()) return Status::OK();
+  size_t erased = 0;
+  Status s = RunTx(pop_, [&]() -> Status {
+    for (LeafNode* l : empty) {
+      Status st = TxUnlinkLeaf(l);
+      if (!st.ok()) return st;
+      ListErase(l);  // the next leaf's link is then the one before this leaf's
+      erased++;
+    }
+    return Status::OK();
+  });
+  // Erased nodes are off the mirror: free them here. On failure the pool was rolled back and
+  // the caller discards the whole mirror (DeleteDram) with the nodes not erased.
+  for (size_t i = 0; i < erased; i++) delete empty[i];
+  return s;
 }
 
 Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot** kv) {
@@ -246,18 +248,10 @@ Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot*
   return Status::OK();
 }
 
-// A leaf for a split or the first insert, with slots [0, slots_used) ready to be written:
-// an empty leaf from the free list (already on the persistent list; those slots are
-// snapshotted) or a new zeroed leaf linked at the head of the list (allocation and link commit
-// together, so the list never holds an unpublished leaf and no published leaf is unlinked).
-Status Tree3::TxAcquireLeaf(LeafNode* reuse, int slots_used, Leaf** leaf) {
-  if (reuse != nullptr) {
-    Leaf* p = reuse->pleaf;
-    Status s = TxAddRange(p->hashes, slots_used);
-    if (s.ok()) s = TxAddRange(p->slots, sizeof(PoolOffset) * slots_used);
-    if (s.ok()) *leaf = p;
-    return s;
-  }
+// A new zeroed leaf, linked at the head of the persistent list: allocation and link commit
+// together, so the list never holds an unpublished leaf and no published leaf is unlinked.
+// REQUIRES: inside RunTx.
+Status Tree3::TxNewLeaf(Leaf** leaf, PoolOffset* off) {
   PMEMoid oid = OID_NULL;
   Status s = pmemkv::TxAlloc(sizeof(Leaf), kLeafTypeNum, &oid, /*zero=*/true);
   if (!s.ok()) return s;
@@ -269,12 +263,16 @@ Status Tree3::TxAcquireLeaf(LeafNode* reuse, int slots_used, Leaf** leaf) {
   root_->head = oid.off;
   CrashPoint("leaf linked");
   *leaf = p;
+  *off = oid.off;
   return Status::OK();
 }
 
 Status Tree3::Put(Slice key, Slice value) {
   if (key.size() > kMaxKeySize) return TooLong("key", key.size());
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
+  Status watched = WatchBatchAbort();
+  if (!watched.ok()) return watched;
   const uint8_t h = Fingerprint(key.data(), key.size());
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
@@ -306,7 +304,7 @@ Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
     return st;
   });
   if (!s.ok()) return s;
-  leaf->slot[slot].kv = kv;
+  ExcludeReaders([&] { leaf->slot[slot].kv = kv; });
   return Status::OK();
 }
 
@@ -331,24 +329,22 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
     return Status::OK();
   });
   if (!s.ok()) return s;
-  leaf->Set(slot, h, pfx, kv);
-  count_++;
+  ExcludeReaders([&] {
+    leaf->Set(slot, h, pfx, kv);
+    count_++;
+  });
   return Status::OK();
 }
 
-// The first pair of an empty tree goes to slot 0 of a reused or new leaf, in one transaction.
+// The first pair of an empty tree goes to slot 0 of a new leaf, in one transaction.
 Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
-  LeafNode* const reuse = free_;
-  std::unique_ptr<LeafNode> fresh;
-  if (reuse == nullptr) {
-    fresh.reset(new (std::nothrow) LeafNode);
-    if (fresh == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
-  }
+  std::unique_ptr<LeafNode> node(new (std::nothrow) LeafNode);
+  if (node == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
   Leaf* p = nullptr;
-  PoolOffset off = 0;
+  PoolOffset leaf_off = 0, off = 0;
   const KVSlot* kv = nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
-    Status st = TxAcquireLeaf(reuse, 1, &p);
+    Status st = TxNewLeaf(&p, &leaf_off);
     CrashPoint("first: leaf acquired");
     if (st.ok()) st = TxNewKVSlot(key, value, &off, &kv);
     if (!st.ok()) return st;
@@ -358,18 +354,15 @@ Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
     return Status::OK();
   });
   if (!s.ok()) return s;
-  LeafNode* node;
-  if (reuse != nullptr) {
-    free_ = reuse->next;
-    free_count_--;
-    node = reuse;
-  } else {
-    node = fresh.release();
-    node->pleaf = p;
-  }
-  node->Set(0, h, pfx, kv);
-  tree_.InitSingle(node);
-  count_++;
+  LeafNode* leaf = node.release();
+  leaf->pleaf = p;
+  leaf->offset = leaf_off;
+  ListPushFront(leaf);
+  ExcludeReaders([&] {
+    leaf->Set(0, h, pfx, kv);
+    tree_.InitSingle(leaf);
+    count_++;
+  });
   return Status::OK();
 }
 
@@ -382,9 +375,8 @@ Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
 // such fills leave full leaves behind. Allocations (the DRAM leaf, inner nodes, the separator
 // copy) are made before the transaction.
 //
-// Transaction: take a free leaf or allocate and link a new one, move the chosen 8-byte slot
-// references and fingerprints (no key or value bytes are copied), write the new KVSlot into a
-// dead slot. Crash before commit: every snapshotted fingerprint and reference comes back, the
+// Transaction: allocate and link a new leaf, move the chosen 8-byte slot references and
+// fingerprints (no key or value bytes are copied), write the new KVSlot into a dead slot. Crash before commit: every snapshotted fingerprint and reference comes back, the
 // new leaf and KVSlot allocations are rolled back, and the list head is restored, so the old
 // leaf is whole; after commit: each moved key is live in exactly one leaf (I3), and the two
 // leaves' key sets are separated by the median (I4).
@@ -423,14 +415,12 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
         key_to_new = true;
     }
   }
-  const int moved = __builtin_popcountll(move);
 
   InnerTree::SplitPlan plan;
-  LeafNode* const reuse = free_;
   std::unique_ptr<LeafNode> fresh;
   try {
     tree_.PrepareSplit(path, sep, &plan);
-    if (reuse == nullptr) fresh.reset(new LeafNode);
+    fresh.reset(new LeafNode);
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM for tree3's inner nodes");
   }
@@ -438,10 +428,10 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
   Leaf* const old_p = leaf->pleaf;
   Leaf* new_p = nullptr;
   int key_slot = -1;
-  PoolOffset off = 0;
+  PoolOffset new_off = 0, off = 0;
   const KVSlot* kv = nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
-    Status st = TxAcquireLeaf(reuse, moved + (key_to_new ? 1 : 0), &new_p);
+    Status st = TxNewLeaf(&new_p, &new_off);
     CrashPoint("split: leaf acquired");
     if (st.ok() && move != 0) st = TxAddRange(old_p->hashes, sizeof(old_p->hashes));
     if (st.ok() && move != 0) st = TxAddRange(old_p->slots, sizeof(old_p->slots));
@@ -467,29 +457,33 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
   });
   if (!s.ok()) return s;  // rolled back; DRAM untouched; plan and fresh are freed
 
-  LeafNode* node;
-  if (reuse != nullptr) {
-    free_ = reuse->next;
-    free_count_--;
-    node = reuse;
-  } else {
-    node = fresh.release();
-    node->pleaf = new_p;
-  }
-  node->prev = node->next = nullptr;
+  LeafNode* const node = fresh.release();
+  node->pleaf = new_p;
+  node->offset = new_off;
+  ListPushFront(node);
+  // The new leaf is filled before it is reachable; the moves off the old leaf and the tree
+  // change are what readers could see.
   int j = 0;
   for (uint64_t m = move; m != 0; m &= m - 1, j++) {
     const int i = __builtin_ctzll(m);
     node->Set(j, leaf->hashes[i], leaf->slot[i].prefix, leaf->slot[i].kv);
-    leaf->Clear(i);
   }
-  (key_to_new ? node : leaf)->Set(key_slot, h, pfx, kv);
-  count_++;
-  tree_.CommitSplit(path, &plan, new_goes_right ? leaf : node, new_goes_right ? node : leaf);
+  if (key_to_new) node->Set(key_slot, h, pfx, kv);
+  ExcludeReaders([&] {
+    for (uint64_t m = move; m != 0; m &= m - 1) leaf->Clear(__builtin_ctzll(m));
+    if (!key_to_new) leaf->Set(key_slot, h, pfx, kv);
+    count_++;
+    tree_.CommitSplit(path, &plan, new_goes_right ? leaf : node, new_goes_right ? node : leaf);
+  });
   return Status::OK();
 }
 
+Status Tree3::DramLost() const {
+  return Status::Unknown("tree3 lost its DRAM index after a failed batch (out of DRAM): close the database and open it again");
+}
+
 Status Tree3::Get(Slice key, pmemkv::ValueReceiver& out) {
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   const uint64_t pfx = KeyPrefix(key);
   const LeafNode* leaf = tree_.Find(key, pfx, nullptr);
   if (leaf == nullptr) return Status::NotFound();
@@ -500,6 +494,7 @@ Status Tree3::Get(Slice key, pmemkv::ValueReceiver& out) {
 }
 
 Status Tree3::Exists(Slice key) {
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   const uint64_t pfx = KeyPrefix(key);
   const LeafNode* leaf = tree_.Find(key, pfx, nullptr);
   if (leaf == nullptr || leaf->Find(Fingerprint(key.data(), key.size()), pfx, key) < 0) return Status::NotFound();
@@ -508,18 +503,22 @@ Status Tree3::Exists(Slice key) {
 
 // Remove: the slot's fingerprint and reference are cleared and its KVSlot freed in one
 // transaction (crash before commit: the pair is live and whole; after: gone and freed). A leaf
-// left empty leaves the DRAM tree for the free list (unless it is the only leaf) and stays on
-// the persistent list, where the next split or open finds it.
+// left empty is unlinked from the persistent list and freed in the same transaction (I1: the
+// list holds no empty leaf, but for a pool's only leaf of earlier releases), and leaves the tree.
 Status Tree3::Remove(Slice key) {
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
   LeafNode* leaf = tree_.Find(key, pfx, &path);
   if (leaf == nullptr) return Status::NotFound();
   const int slot = leaf->Find(Fingerprint(key.data(), key.size()), pfx, key);
   if (slot < 0) return Status::NotFound();
+  Status s = WatchBatchAbort();
+  if (!s.ok()) return s;
   Leaf* const p = leaf->pleaf;
   const PoolOffset old = p->slots[slot];
-  Status s = RunTx(pop_, [&]() -> Status {
+  const bool empties = leaf->count == 1;
+  s = RunTx(pop_, [&]() -> Status {
     Status st = TxAddRange(&p->hashes[slot], sizeof(p->hashes[slot]));
     if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
     if (!st.ok()) return st;
@@ -528,90 +527,99 @@ Status Tree3::Remove(Slice key) {
     p->slots[slot] = 0;
     st = pmemkv::TxFree(Oid(old));
     CrashPoint("remove: KVSlot freed");
+    if (st.ok() && empties) st = TxUnlinkLeaf(leaf);
     return st;
   });
   if (!s.ok()) return s;
-  leaf->Clear(slot);
-  count_--;
-  if (leaf->count == 0 && tree_.leaf_count() > 1) {
-    tree_.Remove(path, leaf);
-    leaf->next = free_;
-    free_ = leaf;
-    free_count_++;
+  ExcludeReaders([&] {
+    leaf->Clear(slot);
+    count_--;
+    if (empties) tree_.Remove(path, leaf);
+  });
+  if (empties) {
+    ListErase(leaf);
+    delete leaf;
   }
   return Status::OK();
 }
 
-// Count: leaves strictly between the leaf holding the lower bound and the leaf holding the
-// upper bound lie wholly inside the range (their ranges are between the bounds), so only the
-// two end leaves are filtered key by key.
 Status Tree3::Count(const KeyRange& range, uint64_t* count) {
-  *count = 0;
-  if (range.IsFull()) {
-    *count = count_;
-    return Status::OK();
-  }
-  if (tree_.empty() || RangeIsEmpty(range)) return Status::OK();
-  const Bounds b(range);
-  const LeafNode* first = range.lower.present ? tree_.Find(range.lower.key, b.lower_pfx, nullptr) : tree_.first();
-  const LeafNode* last = range.upper.present ? tree_.Find(range.upper.key, b.upper_pfx, nullptr) : tree_.last();
-  uint64_t n = CountInLeaf(first, b);
-  if (first != last) {
-    for (const LeafNode* l = first->next; l != last; l = l->next) n += l->count;
-    n += CountInLeaf(last, b);
-  }
-  *count = n;
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
+  if (!range.IsFull()) return Engine::Count(range, count);
+  *count = count_;
   return Status::OK();
 }
 
-// Walk: descend to the leaf holding the first bound, then follow the DRAM order of leaves.
-// Leaves are unsorted inside: each leaf's slots in range are sorted by key (mostly by their
-// cached prefixes) before they are visited. The walk ends at the first leaf holding a key
-// beyond the far bound.
-Status Tree3::Walk(const KeyRange& range, bool reverse, pmemkv::Visitor& visitor) {
-  if (tree_.empty() || RangeIsEmpty(range)) return Status::OK();
-  const Bounds b(range);
-  int idx[kLeafSlots];
-  if (!reverse) {
-    const LeafNode* l = range.lower.present ? tree_.Find(range.lower.key, b.lower_pfx, nullptr) : tree_.first();
-    for (; l != nullptr; l = l->next) {
-      int n = 0;
-      bool past_end = false;
-      for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) {
-        const int i = __builtin_ctzll(m);
-        if (!b.BelowUpper(l, i))
-          past_end = true;
-        else if (b.AboveLower(l, i))
-          idx[n++] = i;
-      }
-      SortSlots(l, idx, n);
-      for (int k = 0; k < n; k++)
-        if (visitor.Visit(l->Key(idx[k]), ValueOf(l->slot[idx[k]].kv))) return Status::StoppedByCallback();
-      if (past_end) break;
-    }
-  } else {
-    const LeafNode* l = range.upper.present ? tree_.Find(range.upper.key, b.upper_pfx, nullptr) : tree_.last();
-    for (; l != nullptr; l = l->prev) {
-      int n = 0;
-      bool past_end = false;
-      for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) {
-        const int i = __builtin_ctzll(m);
-        if (!b.AboveLower(l, i))
-          past_end = true;
-        else if (b.BelowUpper(l, i))
-          idx[n++] = i;
-      }
-      SortSlots(l, idx, n);
-      for (int k = n - 1; k >= 0; k--)
-        if (visitor.Visit(l->Key(idx[k]), ValueOf(l->slot[idx[k]].kv))) return Status::StoppedByCallback();
-      if (past_end) break;
-    }
+// The cursor: a leaf of the DRAM order and its live slots sorted by key (mostly by their
+// cached prefixes). Leaves are unsorted inside, so entering a leaf sorts its slots; moving
+// within a leaf is O(1). REQUIRES: used under the readers lock, like every read.
+class Tree3Cursor final : public pmemkv::Cursor {
+ public:
+  explicit Tree3Cursor(const InnerTree& tree) : tree_(tree) {}
+
+  void SeekToFirst() override { EnterForward(tree_.first()); }
+  void SeekToLast() override { EnterBackward(tree_.last()); }
+  void Seek(Slice target) override {
+    const uint64_t pfx = KeyPrefix(target);
+    Load(tree_.Find(target, pfx, nullptr));
+    pos_ = 0;
+    while (pos_ < n_ && CompareKeys(Prefix(pos_), Key(pos_), pfx, target) < 0) pos_++;
+    if (pos_ == n_ && leaf_ != nullptr) EnterForward(leaf_->next);  // every key of the next leaf is greater
   }
+  void SeekForPrev(Slice target) override {
+    const uint64_t pfx = KeyPrefix(target);
+    Load(tree_.Find(target, pfx, nullptr));
+    pos_ = n_ - 1;
+    while (pos_ >= 0 && CompareKeys(Prefix(pos_), Key(pos_), pfx, target) > 0) pos_--;
+    if (pos_ < 0 && leaf_ != nullptr) EnterBackward(leaf_->prev);  // every key of the previous leaf is smaller
+  }
+  void Next() override {
+    if (++pos_ >= n_) EnterForward(leaf_->next);
+  }
+  void Prev() override {
+    if (--pos_ < 0) EnterBackward(leaf_->prev);
+  }
+  bool Valid() const override { return leaf_ != nullptr && pos_ >= 0 && pos_ < n_; }
+  Slice key() const override { return Key(pos_); }
+  Slice value() const override { return ValueOf(leaf_->slot[idx_[pos_]].kv); }
+
+ private:
+  void Load(const LeafNode* l) {
+    leaf_ = l;
+    n_ = 0;
+    if (l == nullptr) return;
+    for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) idx_[n_++] = __builtin_ctzll(m);
+    SortSlots(l, idx_, n_);
+  }
+  // The first entry of `l` or of the first non-empty leaf after it.
+  void EnterForward(const LeafNode* l) {
+    for (Load(l); leaf_ != nullptr && n_ == 0; Load(leaf_->next)) {
+    }
+    pos_ = 0;
+  }
+  void EnterBackward(const LeafNode* l) {
+    for (Load(l); leaf_ != nullptr && n_ == 0; Load(leaf_->prev)) {
+    }
+    pos_ = n_ - 1;
+  }
+  uint64_t Prefix(int pos) const { return leaf_->slot[idx_[pos]].prefix; }
+  Slice Key(int pos) const { return leaf_->Key(idx_[pos]); }
+
+  const InnerTree& tree_;
+  const LeafNode* leaf_ = nullptr;
+  int idx_[kLeafSlots];
+  int n_ = 0;
+  int pos_ = -1;
+};
+
+Status Tree3::NewCursor(std::unique_ptr<pmemkv::Cursor>* out) {
+  if (__builtin_expect(dram_lost_, 0)) return DramLost();
+  out->reset(new Tree3Cursor(tree_));
   return Status::OK();
 }
 
 Tree3::Stats Tree3::GetStats() const noexcept {
-  return Stats{count_, tree_.leaf_count(), free_count_, tree_.inner_node_count(), tree_.height()};
+  return Stats{count_, tree_.leaf_count(), tree_.inner_node_count(), tree_.height()};
 }
 
 std::string Tree3::Verify() const {
@@ -622,7 +630,7 @@ std::string Tree3::Verify() const {
   Slice prev_key;
   bool have_prev = false;
   for (const LeafNode* l = tree_.first(); l != nullptr; l = l->next) {
-    if (l->count == 0 && tree_.leaf_count() > 1) return "an empty leaf is in the tree";
+    if (l->count == 0) return "an empty leaf is in the tree";
     if (!dram_leaves.insert(l->pleaf).second) return "a persistent leaf is cached twice";
     uint32_t live = 0;
     int idx[kLeafSlots];
@@ -649,21 +657,20 @@ std::string Tree3::Verify() const {
     total += live;
   }
   if (total != count_) return "entry count differs";
-  size_t free_seen = 0;
-  for (const LeafNode* l = free_; l != nullptr; l = l->next) {
-    if (l->count != 0) return "a free leaf has entries";
-    for (int i = 0; i < kLeafSlots; i++)
-      if (l->hashes[i] != 0 || l->pleaf->hashes[i] != 0 || l->pleaf->slots[i] != 0) return "a free leaf is not empty";
-    if (!dram_leaves.insert(l->pleaf).second) return "a free leaf is also in the tree or listed twice";
-    free_seen++;
-  }
-  if (free_seen != free_count_) return "free leaf count differs";
+  // The persistent list, its DRAM mirror and the tree's leaves are the same set.
   size_t listed = 0;
+  const LeafNode* mirror = list_head_;
+  const LeafNode* before = nullptr;
   for (PoolOffset off = root_->head; off != 0; off = At<Leaf>(off)->next) {
-    if (dram_leaves.count(At<Leaf>(off)) == 0) return "a persistent leaf is neither in the tree nor free";
-    if (++listed > dram_leaves.size()) return "the persistent leaf list is longer than the DRAM leaves";
+    if (dram_leaves.count(At<Leaf>(off)) == 0) return "a persistent leaf is not in the tree";
+    if (mirror == nullptr || mirror->pleaf != At<Leaf>(off) || mirror->offset != off) return "the DRAM list differs from the persistent list";
+    if (mirror->list_prev != before) return "the DRAM list's back links are wrong";
+    before = mirror;
+    mirror = mirror->list_next;
+    if (++listed > dram_leaves.size()) return "the persistent leaf list is longer than the tree's leaves";
   }
-  if (listed != dram_leaves.size()) return "a DRAM leaf is not on the persistent list";
+  if (mirror != nullptr) return "the DRAM list is longer than the persistent list";
+  if (listed != dram_leaves.size()) return "a leaf of the tree is not on the persistent list";
   return "";
 }
 

@@ -4,16 +4,26 @@
 // leaves live in DRAM and are rebuilt from the leaves on open. A lookup runs in DRAM until the
 // final read of the pair's KVSlot.
 //
-// Thread-safety: not thread-safe. Registered kSerialized: the SDK glue holds the engine's
-// mutex around every call.
+// Thread-safety: single-writer with a narrow write lock (kDescriptor): reads share the
+// engine's readers lock; one write at a time runs beside them and makes its DRAM changes,
+// the only state readers look at besides immutable KVSlots, inside ExcludeReaders after its
+// transaction. Readers never read persistent leaves, so a write's transaction can run while
+// they proceed. A KVSlot freed by a write stays untouched until the writer's next allocation,
+// which happens after that write's exclusive section has drained every reader that could still
+// hold a pointer to it.
 //
 // Crash semantics: every mutation (insert, overwrite, remove, and a leaf split with the insert
 // that caused it) is one libpmemobj transaction, so after a crash at any instant the pool
 // reopens as it was after the last committed mutation: each key holds its old or its new
 // value, never a torn one, and the count (recomputed from the fingerprints on open) is right.
 // DRAM structures change only after the transaction commits, from allocations made before it
-// began, so a failed or aborted mutation leaves both PMEM and DRAM as they were.
+// began, so a failed or aborted mutation leaves both PMEM and DRAM as they were. Inside a
+// batch (one TxScope around many mutations) DRAM follows each mutation at once, and an abort
+// of the batch rebuilds DRAM from the rolled-back pool (Recover).
 // When Put or Remove returns OK the change is durable (on tmpfs: survives a process crash).
+//
+// Space: a leaf emptied by a remove is unlinked and freed in the remove's transaction, so its
+// space serves pairs of any size; empty leaves left by older pools are freed at open.
 //
 // Ownership: slices handed to a ValueReceiver or Visitor point into the pool and are valid
 // only during that call.
@@ -24,9 +34,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
 #include <pmemkv/pool.h>
+#include <pmemkv/root.h>
 #include <pmemkv/status.h>
 
 #include "dram_leaf.h"
@@ -35,10 +48,18 @@
 
 namespace tree3 {
 
-// Fault injection, for tests only: when set, every mutation calls it at each step inside its
-// transaction (`step` names the step), so a test can kill the process right there. Null in
-// production (one predictable branch per step); set it only while no other thread uses tree3.
-extern void (*g_crash_point)(const char* step);
+// The engine's identity (descriptor.h): the JS plugin is built from it.
+inline constexpr pmemkv::EngineDescriptor kDescriptor = {
+    .name = "tree3",
+    .layout = kLayoutName,
+    .layout_version = kLayoutVersion,
+    .thread_model = pmemkv::kSingleWriter,
+    .narrow_write_lock = true,
+    .persistent = true,
+    .sorted = true,
+    .transactions = true,
+    .max_key_size = kMaxKeySize,
+};
 
 class Tree3 final : public pmemkv::Engine {
  public:
@@ -56,13 +77,16 @@ class Tree3 final : public pmemkv::Engine {
   pmemkv::Status Get(pmemkv::Slice key, pmemkv::ValueReceiver& out) override;
   pmemkv::Status Exists(pmemkv::Slice key) override;
   pmemkv::Status Remove(pmemkv::Slice key) override;
+  // The full range from the DRAM count; other ranges through the cursor (Engine::Count).
   pmemkv::Status Count(const pmemkv::KeyRange& range, uint64_t* count) override;
-  pmemkv::Status Walk(const pmemkv::KeyRange& range, bool reverse, pmemkv::Visitor& visitor) override;
+  // A cursor over the DRAM leaf order; each leaf's slots are sorted when the cursor enters it.
+  pmemkv::Status NewCursor(std::unique_ptr<pmemkv::Cursor>* out) override;
+  // All of `ops` or none, across a crash too: one transaction that every Put and Remove joins.
+  pmemkv::Status Batch(const std::vector<pmemkv::BatchOp>& ops) override;
 
   struct Stats {
     uint64_t entries;
-    size_t leaves;       // leaves in the tree
-    size_t free_leaves;  // empty leaves kept for reuse
+    size_t leaves;       // leaves in the tree (every persistent leaf: none is kept empty)
     size_t inner_nodes;
     int height;          // inner levels above the leaves
   };
@@ -73,7 +97,9 @@ class Tree3 final : public pmemkv::Engine {
   std::string Verify() const;
 
  private:
-  Tree3(std::unique_ptr<pmemkv::Pool> pool, PMEMoid root);
+  friend class Tree3Cursor;
+
+  Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root);
 
   template <class T>
   T* At(PoolOffset off) const noexcept {
@@ -82,7 +108,12 @@ class Tree3 final : public pmemkv::Engine {
   PMEMoid Oid(PoolOffset off) const noexcept { return PMEMoid{uuid_lo_, off}; }
 
   pmemkv::Status Recover();
+  pmemkv::Status DramLost() const;
+  pmemkv::Status FreeEmptyLeaves(const std::vector<LeafNode*>& empty);
   void DeleteDram() noexcept;
+  // Inside a batch (a TxScope opened around this mutation), makes sure an abort of the batch
+  // rebuilds the DRAM structures from the rolled-back pool. OK outside a batch.
+  pmemkv::Status WatchBatchAbort();
 
   pmemkv::Status PutFirst(pmemkv::Slice key, pmemkv::Slice value, uint8_t h, uint64_t pfx);
   pmemkv::Status PutInLeaf(LeafNode* leaf, pmemkv::Slice key, pmemkv::Slice value, uint8_t h, uint64_t pfx);
@@ -92,7 +123,13 @@ class Tree3 final : public pmemkv::Engine {
 
   // Transaction steps. REQUIRES: inside RunTx on pop_.
   pmemkv::Status TxNewKVSlot(pmemkv::Slice key, pmemkv::Slice value, PoolOffset* off, const KVSlot** kv);
-  pmemkv::Status TxAcquireLeaf(LeafNode* reuse, int slots_used, Leaf** leaf);
+  pmemkv::Status TxNewLeaf(Leaf** leaf, PoolOffset* off);
+  pmemkv::Status TxUnlinkLeaf(LeafNode* leaf);
+
+  // The persistent leaf list mirrored in DRAM (LeafNode::list_prev/list_next), so a leaf can
+  // be unlinked in O(1). Writer-only state: readers never look at it.
+  void ListPushFront(LeafNode* leaf) noexcept;
+  void ListErase(LeafNode* leaf) noexcept;
 
   const std::unique_ptr<pmemkv::Pool> pool_;
   PMEMobjpool* const pop_;
@@ -102,9 +139,10 @@ class Tree3 final : public pmemkv::Engine {
   uint64_t pool_bytes_ = 0;  // size of a single-file pool (no valid offset reaches it); 0: unknown
 
   InnerTree tree_;
-  LeafNode* free_ = nullptr;  // empty leaves (not in tree_), linked through LeafNode::next
-  size_t free_count_ = 0;
-  uint64_t count_ = 0;        // live slots in the tree
+  LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
+  uint64_t count_ = 0;             // live slots in the tree
+  bool batch_watched_ = false;     // an abort hook of the current batch is registered
+  bool dram_lost_ = false;         // a failed batch could not rebuild DRAM: every call fails
 };
 
 }  // namespace tree3

@@ -22,49 +22,29 @@
 #include <string>
 #include <vector>
 
+#include <pmemkv/crash_point.h>
+#include <pmemkv/testing.h>
+
 #include "fingerprint.h"
 #include "layout.h"
 #include "tree3.h"
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                            \
-      return;                                                                \
-    }                                                                        \
-  } while (0)
-
-#define CHECK_OK(expr)                                                                  \
-  do {                                                                                  \
-    pmemkv::Status _s = (expr);                                                         \
-    if (!_s.ok()) {                                                                     \
-      std::fprintf(stderr, "%s:%d: %s -> %s %s\n", __FILE__, __LINE__, #expr,           \
-                   pmemkv::CodeName(_s.code()), _s.message().c_str());                  \
-      failures++;                                                                       \
-      return;                                                                           \
-    }                                                                                   \
-  } while (0)
-
-#define CHECK_VERIFY(engine)                                                            \
-  do {                                                                                  \
-    std::string _e = (engine)->Verify();                                                \
-    if (!_e.empty()) {                                                                  \
-      std::fprintf(stderr, "%s:%d: Verify: %s\n", __FILE__, __LINE__, _e.c_str());      \
-      failures++;                                                                       \
-      return;                                                                           \
-    }                                                                                   \
+#define CHECK_VERIFY(engine)                                                       \
+  do {                                                                             \
+    std::string _e = (engine)->Verify();                                           \
+    if (!_e.empty()) {                                                             \
+      ::pmemkv::testing::Fail(__FILE__, __LINE__, "Verify: " + _e);                \
+      return;                                                                      \
+    }                                                                              \
   } while (0)
 
 using Model = std::map<std::string, std::string>;
 
-std::string dir;
+using pmemkv::testing::PoolPath;
 
-std::string PoolPath(const char* name) { return dir + "/" + name; }
+bool Failed() { return pmemkv::testing::Failures() != 0; }
 
 pmemkv::Status OpenTree(const std::string& path, uint64_t size, std::unique_ptr<tree3::Tree3>* out) {
   pmemkv::Config cfg;
@@ -365,11 +345,11 @@ void TestFill(const char* name, int order, size_t count) {
   if (order != 0) CHECK(st.leaves == (count + tree3::kLeafSlots - 1) / tree3::kLeafSlots);
   CHECK(st.leaves * (tree3::kLeafSlots / 2) <= count + tree3::kLeafSlots);
   CheckAgainstModel(t.get(), m, rng, 300);
-  if (failures) return;
+  if (Failed()) return;
   t.reset();
   CHECK_OK(OpenTree(path, 0, &t));
   CheckAgainstModel(t.get(), m, rng, 300);
-  if (failures) return;
+  if (Failed()) return;
   // Then a mixed workload: overwrites, removes of present and missing keys, new keys.
   for (int op = 0; op < 100000; op++) {
     const uint64_t id = rng() % (count * 8);
@@ -395,7 +375,7 @@ void TestFill(const char* name, int order, size_t count) {
     }
   }
   CheckAgainstModel(t.get(), m, rng, 100);
-  if (failures) return;
+  if (Failed()) return;
   t.reset();
   CHECK_OK(OpenTree(path, 0, &t));
   CheckAgainstModel(t.get(), m, rng, 100);
@@ -429,7 +409,17 @@ ObjectCensus Census(const std::string& path) {
   return c;
 }
 
-void TestEmptyLeavesReused() {
+// Every entry, in key order (empty when the walk fails).
+Entries Dump(tree3::Tree3* t) {
+  Collect all;
+  if (!t->Walk(pmemkv::KeyRange{}, false, all).ok()) all.got.clear();
+  return all.got;
+}
+
+// Leaves emptied by removes are freed (their space then serves pairs of any size): after each
+// fill/remove cycle the pool holds no leaf and no pair, and a value far larger than any pair
+// of the fills fits where the leaves were.
+void TestEmptyLeavesFreed() {
   const std::string path = PoolPath("reuse");
   std::unique_ptr<tree3::Tree3> t;
   CHECK_OK(OpenTree(path, 32 << 20, &t));
@@ -442,26 +432,61 @@ void TestEmptyLeavesReused() {
     std::shuffle(ids.begin(), ids.end(), rng);
     for (uint64_t id : ids) CHECK_OK(t->Put(Key(id), std::string(24, 'x')));
     CHECK_VERIFY(t.get());
-    t.reset();  // close, count the objects, reopen: recovery must find the empty leaves again
+    t.reset();  // close, count the objects, reopen
     const ObjectCensus full = Census(path);
     CHECK(full.kvslots == kKeys);
     if (cycle == 0) first = full;
-    // Leaves are reused: the leaf count stays at the first fill's level (+ splits of a new
-    // key-range layout, bounded by one fill's worth), instead of growing each cycle.
     CHECK(full.leaves <= 2 * first.leaves);
-    CHECK(full.bytes <= first.bytes + first.leaves * 2 * 512);
     CHECK_OK(OpenTree(path, 0, &t));
     std::shuffle(ids.begin(), ids.end(), rng);
     for (uint64_t id : ids) CHECK_OK(t->Remove(Key(id)));
     const tree3::Tree3::Stats st = t->GetStats();
-    CHECK(st.entries == 0 && st.leaves == 1);
-    CHECK(st.free_leaves + st.leaves == full.leaves);
+    CHECK(st.entries == 0 && st.leaves == 0);
     CHECK_VERIFY(t.get());
+    t.reset();
+    const ObjectCensus empty = Census(path);
+    CHECK(empty.kvslots == 0 && empty.leaves == 0 && empty.other == 0);
+    CHECK_OK(OpenTree(path, 0, &t));
   }
+  CHECK_OK(t->Put("big", std::string(4 << 20, 'b')));
+  CHECK_VERIFY(t.get());
   t.reset();
-  const ObjectCensus empty = Census(path);
-  CHECK(empty.kvslots == 0 && empty.other == 0);
-  CHECK(empty.leaves <= 2 * first.leaves);
+  unlink(path.c_str());
+}
+
+// A batch is one transaction: all of it or none, including a failure in its last operation,
+// and the DRAM index follows the pool either way.
+void TestBatch() {
+  const std::string path = PoolPath("batch");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  Model m;
+  std::vector<pmemkv::BatchOp> ops;
+  for (int i = 0; i < 500; i++) ops.push_back({true, Key(i), "v" + std::to_string(i)});
+  for (int i = 0; i < 500; i += 3) ops.push_back({false, Key(i), ""});
+  ops.push_back({true, Key(7), "last wins"});
+  ops.push_back({false, "missing", ""});
+  CHECK_OK(t->Batch(ops));
+  for (int i = 0; i < 500; i++)
+    if (i % 3 != 0) m[Key(i)] = "v" + std::to_string(i);
+  m[Key(7)] = "last wins";
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  CHECK_VERIFY(t.get());
+  // A batch that cannot fit (a value larger than the pool) changes nothing, splits included.
+  std::vector<pmemkv::BatchOp> big;
+  for (int i = 1000; i < 1400; i++) big.push_back({true, Key(i), "new"});
+  for (int i = 1; i < 500; i += 3) big.push_back({false, Key(i), ""});
+  big.push_back({true, "huge", std::string(16 << 20, 'h')});
+  const pmemkv::Status s = t->Batch(big);
+  CHECK(s.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(s.message().find("batch operation " + std::to_string(big.size() - 1)) != std::string::npos);
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  CHECK_VERIFY(t.get());
+  t.reset();
   unlink(path.c_str());
 }
 
@@ -501,16 +526,15 @@ void TestOutOfSpaceDuringSplit() {
   CHECK(refused > 0);
   std::mt19937_64 rng(3);
   CheckAgainstModel(t.get(), m, rng, 50);
-  if (failures) return;
+  if (Failed()) return;
   // Freeing space makes the tree usable again, splits included: removing the lower half of
-  // the keys empties whole leaves (reused by the splits below) and whole runs of KVSlots.
+  // the keys empties (and frees) whole leaves and whole runs of KVSlots.
   std::vector<std::string> keys;
   for (const auto& kv : m) keys.push_back(kv.first);
   for (size_t i = 0; i < keys.size() / 2; i++) {
     CHECK_OK(t->Remove(keys[i]));
     m.erase(keys[i]);
   }
-  CHECK(t->GetStats().free_leaves > 0);
   for (uint64_t i = 1; i < 400; i++) {
     // Same size as the removed values: libpmemobj reuses freed units of the same size class.
     const std::string k = Key(i * 1000 + 2), v(200, 'n');
@@ -518,7 +542,7 @@ void TestOutOfSpaceDuringSplit() {
     m[k] = v;
   }
   CheckAgainstModel(t.get(), m, rng, 50);
-  if (failures) return;
+  if (Failed()) return;
   t.reset();
   CHECK_OK(OpenTree(path, 0, &t));
   CheckAgainstModel(t.get(), m, rng, 50);
@@ -588,11 +612,6 @@ void TestLayoutChecks() {
 }
 
 
-Entries Dump(tree3::Tree3* t) {
-  Collect all;
-  if (!t->Walk(pmemkv::KeyRange{}, false, all).ok()) all.got.clear();
-  return all.got;
-}
 
 bool CopyFile(const std::string& from, const std::string& to) {
   const int in = open(from.c_str(), O_RDONLY);
@@ -654,16 +673,12 @@ void TestCrashPoints() {
        [](tree3::Tree3* t) { return t->Put(Key(1000), "last"); }, [](Model* m) { (*m)[Key(1000)] = "last"; }, 4},
       {"split of the first leaf (descending fill)", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(10, 58)); },
        [](tree3::Tree3* t) { return t->Put(Key(1), "first"); }, [](Model* m) { (*m)[Key(1)] = "first"; }, 4},
-      {"split reusing an empty leaf",
-       [](tree3::Tree3* t, Model* m) {
-         PutAll(t, m, Range(0, 400, 2));
-         for (uint64_t id = 288; id < 400; id += 2) {
-           t->Remove(Key(id));
-           m->erase(Key(id));
-         }
-       },
-       [](tree3::Tree3* t) { return t->Put(Key(121), "splitter"); }, [](Model* m) { (*m)[Key(121)] = "splitter"; },
-       2 * tree3::kLeafSlots / 2},
+      {"remove that empties and frees a leaf",
+       [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 49)); },  // two leaves: 48 + 1
+       [](tree3::Tree3* t) { return t->Remove(Key(48)); }, [](Model* m) { m->erase(Key(48)); }, 3},
+      {"remove of the last key of the tree",
+       [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 1)); },
+       [](tree3::Tree3* t) { return t->Remove(Key(0)); }, [](Model* m) { m->erase(Key(0)); }, 3},
   };
   const std::string prepared = PoolPath("crash-prepared"), work = PoolPath("crash-work");
   for (const CrashCase& c : cases) {
@@ -674,7 +689,6 @@ void TestCrashPoints() {
       CHECK_OK(OpenTree(prepared, 8 << 20, &t));
       c.setup(t.get(), &before);
       CHECK(Dump(t.get()) == ModelRange(before, pmemkv::KeyRange{}));
-      if (std::string(c.name) == "split reusing an empty leaf") CHECK(t->GetStats().free_leaves > 0);
     }
     Model after = before;
     c.apply(&after);
@@ -690,7 +704,7 @@ void TestCrashPoints() {
         std::unique_ptr<tree3::Tree3> t;
         if (!OpenTree(work, 0, &t).ok()) _exit(2);
         crash_target = k;
-        tree3::g_crash_point = KillAtTarget;
+        pmemkv::SetCrashHook(KillAtTarget);
         _exit(c.op(t.get()).ok() ? 0 : 3);
       }
       int status = 0;
@@ -728,50 +742,17 @@ void TestCrashPoints() {
 
 }  // namespace
 
-int main() {
-  const char* tmp = std::getenv("TMPDIR");
-  const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp != nullptr ? tmp : "/tmp";
-  std::string templ = std::string(base) + "/pmemkv-tree3-native-XXXXXX";
-  if (mkdtemp(&templ[0]) == nullptr) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  dir = templ;
-  struct Test {
-    const char* name;
-    void (*fn)();
-  } tests[] = {
-      {"fingerprint never 0, table is a permutation", TestFingerprint},
-      {"key prefixes order like keys", TestKeyPrefixOrder},
-      {"basics: empty keys, zero bytes, overwrite, remove, reopen", TestBasics},
-      {"keys and values over 4 GiB - 1 are INVALID_ARGUMENT", TestSizeLimits},
-      {"ascending fill of 200000 keys", [] { TestFill("asc", 1, 200000); }},
-      {"descending fill of 200000 keys", [] { TestFill("desc", -1, 200000); }},
-      {"random fill of 200000 keys", [] { TestFill("rand", 0, 200000); }},
-      {"empty leaves are reused across fill/remove cycles", TestEmptyLeavesReused},
-      {"pool full during splits: OUT_OF_MEMORY, tree intact", TestOutOfSpaceDuringSplit},
-      {"layout name and version are checked; damaged pools are refused", TestLayoutChecks},
-      {"a kill at any step of a mutation leaves the state before it", TestCrashPoints},
-  };
-  int passed = 0;
-  for (const Test& test : tests) {
-    const int before = failures;
-    const auto start = std::chrono::steady_clock::now();
-    test.fn();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    const bool ok = failures == before;
-    passed += ok;
-    std::printf("%s %s (%lld ms)\n", ok ? "ok  " : "FAIL", test.name, static_cast<long long>(ms.count()));
-    std::fflush(stdout);
-  }
-  // Remove whatever a failed test left behind, then the directory.
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        unlink((dir + "/" + e->d_name).c_str());
-    closedir(d);
-  }
-  rmdir(dir.c_str());
-  std::printf("%d of %zu native tests passed\n", passed, sizeof(tests) / sizeof(tests[0]));
-  return passed == static_cast<int>(sizeof(tests) / sizeof(tests[0])) ? 0 : 1;
-}
+PMEMKV_TEST(FingerprintNeverZeroAndAPermutation) { TestFingerprint(); }
+PMEMKV_TEST(KeyPrefixesOrderLikeKeys) { TestKeyPrefixOrder(); }
+PMEMKV_TEST(BasicsEmptyKeysZeroBytesOverwriteRemoveReopen) { TestBasics(); }
+PMEMKV_TEST(KeysAndValuesOver4GiBAreInvalid) { TestSizeLimits(); }
+PMEMKV_TEST(AscendingFill200000) { TestFill("asc", 1, 200000); }
+PMEMKV_TEST(DescendingFill200000) { TestFill("desc", -1, 200000); }
+PMEMKV_TEST(RandomFill200000) { TestFill("rand", 0, 200000); }
+PMEMKV_TEST(EmptyLeavesAreFreed) { TestEmptyLeavesFreed(); }
+PMEMKV_TEST(PoolFullDuringSplitsLeavesTreeIntact) { TestOutOfSpaceDuringSplit(); }
+PMEMKV_TEST(LayoutNameAndVersionCheckedDamagedPoolsRefused) { TestLayoutChecks(); }
+PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
+PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
+
+int main() { return pmemkv::testing::RunAll(); }

@@ -29,9 +29,10 @@ struct RootHeader {
 };
 static_assert(sizeof(RootHeader) == 16, "persistent format");
 
-// The "damaged pool" status every engine uses for a root or structure it cannot trust.
+// The "damaged pool" status every engine uses for a root or structure it cannot trust
+// (UNKNOWN_ERROR, with what was found and what to do).
 inline Status DamagedPool(const std::string& path, const std::string& what) {
-  return Status::InvalidArgument("the pool at " + path + " is damaged (" + what +
+  return Status::Unknown("the pool at " + path + " is damaged (" + what +
                                  "): check it with `pmempool check`, or restore it from a copy");
 }
 

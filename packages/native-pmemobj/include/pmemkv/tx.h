@@ -103,11 +103,16 @@ class TxScope {
   const Status& status() const noexcept { return status_; }
   bool outermost() const noexcept { return outermost_; }
 
-  // Adds a hook (see above). OUT_OF_MEMORY (DRAM) when it cannot be recorded.
+  // Adds a hook (see above) to the outermost scope open on this thread. OUT_OF_MEMORY (DRAM)
+  // when it cannot be recorded; UNKNOWN_ERROR when no scope is open.
   template <class Fn>
-  Status OnCommit(Fn&& fn) { return Add(&Frame::on_commit, std::forward<Fn>(fn)); }
+  static Status OnCommit(Fn&& fn) { return Add(&Frame::on_commit, std::forward<Fn>(fn)); }
   template <class Fn>
-  Status OnAbort(Fn&& fn) { return Add(&Frame::on_abort, std::forward<Fn>(fn)); }
+  static Status OnAbort(Fn&& fn) { return Add(&Frame::on_abort, std::forward<Fn>(fn)); }
+
+  // True when a scope is open on this thread: a mutation that opens one now joins it, so its
+  // change is not committed when its own scope finishes.
+  static bool Active() noexcept { return Top() != nullptr; }
 
   // Ends the scope with the body's result `s` and returns the scope's result: `s` when it is
   // not OK, else the commit's (outermost) or OK (joined).
@@ -148,9 +153,9 @@ class TxScope {
   }
 
   template <class Fn>
-  Status Add(std::vector<std::function<void()>> Frame::*list, Fn&& fn) {
+  static Status Add(std::vector<std::function<void()>> Frame::*list, Fn&& fn) {
     Frame* top = Top();
-    if (!began_ || top == nullptr) return Status::Unknown("transaction hook added outside an open scope");
+    if (top == nullptr) return Status::Unknown("transaction hook added outside an open scope");
     try {
       (top->*list).emplace_back(std::forward<Fn>(fn));
     } catch (const std::bad_alloc&) {
