@@ -8,7 +8,9 @@
 //   checkPool(path, layout?)    pmemobj_check: true consistent, false not
 //   poolInfo(path)              { layout, size, used?, objects? } of a single-file pool
 //
-// Errors are JS Errors with `code` INVALID_ARGUMENT (status 4) and libpmemobj's message.
+// Errors are JS Errors with `code` INVALID_ARGUMENT (status 4) and libpmemobj's message, its
+// non-printable bytes escaped (pmemkv/quote.h). checkPool and poolInfo first refuse what holds
+// no pool (pool.h's checks), so no file makes them crash or block.
 #include <fcntl.h>
 #include <libpmem.h>
 #include <libpmemobj.h>
@@ -24,6 +26,7 @@
 #include <string>
 
 #include "pmemkv/pool.h"
+#include "pmemkv/quote.h"
 #include "pmemkv/status.h"
 
 namespace {
@@ -45,9 +48,11 @@ std::string StringArg(Napi::Value v, const char* what) {
   return out;
 }
 
-std::string PmemobjError() {
-  const char* msg = pmemobj_errormsg();
-  return msg != nullptr && msg[0] != '\0' ? msg : std::strerror(errno);
+// Refuses, before libpmemobj maps it, a path that holds no pool (pool.h's checks: a FIFO,
+// a device, a directory, a short or foreign file), so no call here can crash or block.
+void CheckFile(Napi::Env env, const std::string& path, pmemkv::pool_internal::Candidate* c) {
+  pmemkv::Status s = pmemkv::pool_internal::Inspect(path, c);
+  if (!s.ok()) ThrowInvalid(env, s.message());
 }
 
 Napi::Value LibraryVersion(const Napi::CallbackInfo& info) {
@@ -82,31 +87,35 @@ Napi::Value CheckPool(const Napi::CallbackInfo& info) {
     layout = StringArg(info[1], "layout");
     has_layout = true;
   }
-  int r = pmemobj_check(path.c_str(), has_layout ? layout.c_str() : nullptr);
-  if (r < 0) ThrowInvalid(env, "cannot check pool " + path + ": " + PmemobjError());
+  pmemkv::pool_internal::Candidate c;
+  CheckFile(env, path, &c);
+  int r = pmemobj_check(c.open_path.c_str(), has_layout ? layout.c_str() : nullptr);
+  if (r < 0)
+    ThrowInvalid(env, "cannot check pool " + path + ": " + pmemkv::pool_internal::PmemobjError(errno, c.open_path, path));
   return Napi::Boolean::New(env, r == 1);
 }
 
 Napi::Value PoolInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1) ThrowInvalid(env, "path is required");
-  std::string path = StringArg(info[0], "path"), layout;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) ThrowInvalid(env, "cannot access " + path + ": " + std::strerror(errno));
-  if (!pmemkv::ReadPoolLayout(path, &layout))
+  std::string path = StringArg(info[0], "path");
+  pmemkv::pool_internal::Candidate c;
+  CheckFile(env, path, &c);
+  if (c.kind != pmemkv::pool_internal::Candidate::Kind::kPool)
     ThrowInvalid(env, path + " is not a single-file libpmemobj pool (poolsets and device DAX are not read)");
 
   Napi::Object result = Napi::Object::New(env);
-  result.Set("layout", Napi::String::New(env, layout));
-  result.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
+  result.Set("layout", Napi::String::New(env, c.layout));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(c.size)));
 
   // `used` needs the heap: open the pool without a layout check. This fails while the pool is
-  // open (libpmemobj locks it), in this process or another; `used` is then left out.
-  PMEMobjpool* pop = pmemobj_open(path.c_str(), nullptr);
+  // open (libpmemobj locks it), in this process or another; `used` is then left out. The file
+  // opened is the one checked (c.open_path names the checked descriptor).
+  PMEMobjpool* pop = pmemobj_open(c.open_path.c_str(), nullptr);
   if (pop == nullptr) {
     int err = errno;
     if (err == EWOULDBLOCK || err == EAGAIN) return result;
-    ThrowInvalid(env, "cannot open pool " + path + ": " + PmemobjError());
+    ThrowInvalid(env, "cannot open pool " + path + ": " + pmemkv::pool_internal::PmemobjError(err, c.open_path, path));
   }
   double used = 0, objects = 0;
   for (PMEMoid oid = pmemobj_first(pop); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {

@@ -118,6 +118,14 @@ describe('poolInfo', () => {
     fs.writeFileSync(file, 'hello');
     const e = thrown(() => poolInfo(file));
     expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain(`pool file ${file} is not a pmemkv pool: it is 5 bytes`);
+  });
+
+  test('a poolset is INVALID_ARGUMENT (only single-file pools are read)', () => {
+    const file = path.join(dir, 'info.set');
+    fs.writeFileSync(file, `PMEMPOOLSET\n16M ${path.join(dir, 'info.part')}\n`);
+    const e = thrown(() => poolInfo(file));
+    expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toContain('not a single-file libpmemobj pool');
   });
 });

@@ -159,26 +159,41 @@ describe('layout', () => {
     expect(e.message).toContain('layout mismatch');
   });
 
-  test('a file that is not a pool is refused with libpmemobj\'s reason', () => {
+  test('a file that is not a pool is refused before libpmemobj opens it, and left as it was', () => {
     const file = fresh();
     fs.writeFileSync(file, Buffer.alloc(8 * MiB, 1));
     const e = thrown(() => fixture.open({ path: file, create_if_missing: true }));
     expect(e.code).toBe('INVALID_ARGUMENT');
-    expect(e.message).toMatch(/^cannot open pool file .*: ./);
+    expect(e.message).toBe(
+      `pool file ${file} is not a pmemkv pool: it begins with "\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01", ` +
+        `not with libpmemobj's signature "PMEMOBJ\\x00"; the file is left as it is: remove it, or give another path`,
+    );
+    expect(fs.readFileSync(file).equals(Buffer.alloc(8 * MiB, 1))).toBe(true);
+  });
+
+  test("a pool header libpmemobj refuses is refused with libpmemobj's reason", () => {
+    const file = fresh();
+    pmempoolCreate(file, 'pmemkv_fixture');
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 128);  // inside the checksummed pool header
+    fs.closeSync(fd);
+    const e = thrown(() => fixture.open({ path: file }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/^cannot open pool file .* as the fixture engine \(layout "pmemkv_fixture"\): ./);
   });
 });
 
 describe('a pool open elsewhere', () => {
-  test('another process gets INVALID_ARGUMENT saying the pool is in use', () => {
+  test('another process gets POOL_LOCKED saying the pool is in use', () => {
     const file = fresh();
     const db = fixture.open({ path: file, size: 8 * MiB, create_if_missing: true });
     const script = `try { require(${JSON.stringify(FIXTURE_ADDON)}).open({ path: ${JSON.stringify(file)} }); }
       catch (e) { process.stdout.write(JSON.stringify([e.code, e.message])); }`;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    const [code, message] = JSON.parse(r.stdout) as [string, string];
-    expect(code).toBe('INVALID_ARGUMENT');
-    expect(message).toContain(`pool file ${file} is in use`);
     db.close();
+    const [code, message] = JSON.parse(r.stdout) as [string, string];
+    expect(code).toBe('POOL_LOCKED');
+    expect(message).toContain(`pool file ${file} is in use`);
   });
 });
 

@@ -9,6 +9,26 @@
 // opening a pool created with another layout is INVALID_ARGUMENT naming both layouts, so a pool
 // is never read by an engine that did not write it.
 //
+// Files that are not pools: before libpmemobj sees an existing path, Open checks what is
+// there and refuses, with INVALID_ARGUMENT and a message saying what it found, anything that
+// is not a single-file pool, a poolset file or a device DAX: a directory, FIFO, socket, block
+// device, character device other than device DAX (/dev/null, /dev/zero), a regular file
+// shorter than PMEMOBJ_MIN_POOL (8 MiB: pmemobj_create makes no smaller pool, so a shorter
+// file holds no pool; libpmemobj would map it and die of SIGBUS reading the header past its
+// end), and a file whose first bytes are not libpmemobj's signature. Nothing is written to a
+// refused file: it keeps its size, mode and bytes. create_if_missing never overwrites an
+// existing file; it only creates a missing one. Symbolic links are followed, as stat(2)
+// does: a link to a pool opens the pool, a link to anything else is refused as its target
+// is, and the message names the link's target. No check blocks: a FIFO is never opened for
+// reading, and a device is never opened at all.
+//
+// Errors: INVALID_ARGUMENT for bad flags, paths, sizes, files and layouts; POOL_LOCKED when
+// the pool is held open by another process (libpmemobj locks an open pool); OUT_OF_MEMORY when
+// the device has no room for a new pool. Bytes read from a file are quoted with QuoteBytes.
+//
+// Allocation classes: every open and create registers the SDK's allocation classes
+// (alloc.h) before Open returns; engines pass AllocFlags(n) to libpmemobj's allocations.
+//
 // Thread-safety: a Pool is immutable after Open; get() and created() may be called from any
 // thread. libpmemobj itself is thread-safe for allocations and transactions (one transaction
 // per thread at a time).
@@ -22,16 +42,22 @@
 
 #include <fcntl.h>
 #include <libpmemobj.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include "alloc.h"
 #include "engine.h"
+#include "quote.h"
 #include "status.h"
 
 namespace pmemkv {
@@ -46,19 +72,26 @@ namespace pool_internal {
 
 // A single-file libpmemobj pool begins with a 4 KiB pool header whose first 8 bytes are the
 // signature "PMEMOBJ\0"; the layout name (NUL-terminated, at most PMEMOBJ_MAX_LAYOUT bytes)
-// follows at offset 4096. Poolsets and device DAX are not read this way.
+// follows at offset 4096. A poolset is a text file beginning with "PMEMPOOLSET".
 constexpr char kObjSignature[8] = {'P', 'M', 'E', 'M', 'O', 'B', 'J', '\0'};
+constexpr char kPoolsetSignature[11] = {'P', 'M', 'E', 'M', 'P', 'O', 'O', 'L', 'S', 'E', 'T'};
 constexpr off_t kLayoutOffset = 4096;
 
 inline std::string ErrnoText(int err) { return std::strerror(err); }
 
-inline std::string PmemobjError(int err) {
+// libpmemobj's message for the last failure (escaped: it may repeat bytes of the file), with
+// `alias` (the name libpmemobj was given) replaced by `path` (the name the user gave).
+inline std::string PmemobjError(int err, const std::string& alias = std::string(),
+                                const std::string& path = std::string()) {
   const char* msg = pmemobj_errormsg();
-  if (msg != nullptr && msg[0] != '\0') return msg;
-  return ErrnoText(err);
+  std::string text = msg != nullptr && msg[0] != '\0' ? msg : ErrnoText(err);
+  if (!alias.empty() && alias != path)
+    for (size_t at = text.find(alias); at != std::string::npos; at = text.find(alias, at + path.size()))
+      text.replace(at, alias.size(), path);
+  return EscapeBytes(text);
 }
 
-inline std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+inline std::string Quote(const std::string& s) { return QuoteBytes(s); }
 
 constexpr char kLayoutPrefix[] = "pmemkv_";
 constexpr size_t kLayoutPrefixLength = sizeof(kLayoutPrefix) - 1;
@@ -66,35 +99,181 @@ constexpr size_t kLayoutPrefixLength = sizeof(kLayoutPrefix) - 1;
 // "the cmap engine (layout "pmemkv_cmap")" for "pmemkv_cmap", else the quoted layout.
 inline std::string DescribeLayout(const std::string& layout) {
   if (layout.size() > kLayoutPrefixLength && layout.compare(0, kLayoutPrefixLength, kLayoutPrefix) == 0)
-    return "the " + layout.substr(kLayoutPrefixLength) + " engine (layout " + Quote(layout) + ")";
+    return "the " + EscapeBytes(layout.substr(kLayoutPrefixLength), kQuoteLimit) + " engine (layout " +
+           Quote(layout) + ")";
   return "layout " + Quote(layout);
+}
+
+// A file descriptor, closed when destroyed.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  void reset(int fd) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// "a directory", "a FIFO (named pipe)", ... for a file that is not a regular file.
+inline const char* FileTypeName(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+// Whether a character device is a device DAX (/dev/daxN.M), which libpmemobj maps as a pool:
+// its /sys/dev/char/<major>:<minor>/subsystem names the "dax" class.
+inline bool IsDeviceDax(const struct stat& st) {
+  if (!S_ISCHR(st.st_mode)) return false;
+  char link[64];
+  std::snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem", major(st.st_rdev), minor(st.st_rdev));
+  char target[PATH_MAX];
+  if (::realpath(link, target) == nullptr) return false;
+  const char* base = std::strrchr(target, '/');
+  return base != nullptr && std::strcmp(base + 1, "dax") == 0;
+}
+
+// "pool file P" or, when P is a symbolic link, "pool file P (a symbolic link to "T")".
+inline std::string Subject(const std::string& path) {
+  std::string subject = "pool file " + path;
+  struct stat lst;
+  if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = ::readlink(path.c_str(), target, sizeof(target));
+    subject += n >= 0 ? " (a symbolic link to " + QuoteBytes(target, static_cast<size_t>(n), PATH_MAX) + ")"
+                      : " (a symbolic link)";
+  }
+  return subject;
+}
+
+// An existing path, checked before libpmemobj maps it (Pool::Open's "Files that are not pools").
+//
+// The path is opened once, with O_PATH: that never blocks (not even on a FIFO without a
+// writer), never runs a device's open, and follows symbolic links. The checks look at that
+// descriptor (fstat), the header is read through /proc/self/fd/<it>, and libpmemobj is given
+// the same /proc/self/fd/<it> (open_path), which reopens exactly the inode that was checked,
+// whatever the path names by then: a path swapped between the check and pmemobj_open cannot
+// smuggle a FIFO, a device or a short file past the checks. Without /proc (it is mounted on
+// every Linux system this runs on, but a sandbox may hide it) the path itself is reopened and
+// compared by device and inode, and libpmemobj gets the path: a swap after that comparison
+// is not detected. What no check before mmap can prevent is another process that can write
+// the file truncating it later, while it is mapped; such a process can damage the pool in
+// any case, and the SDK does not defend against it.
+struct Candidate {
+  enum class Kind { kPool, kPoolset, kDeviceDax };
+  Kind kind = Kind::kPool;
+  Fd handle;              // the O_PATH descriptor; keep it open until pmemobj_open returns
+  std::string open_path;  // the name to give libpmemobj
+  uint64_t size = 0;      // bytes of a single-file pool; 0 for poolsets and device DAX
+  std::string layout;     // kPool: the layout name in the pool header
+};
+
+inline Status Inspect(const std::string& path, Candidate* out) {
+  const std::string advice = ": give the path of a pmemkv pool (a pool file, a poolset or a device DAX), "
+                             "or a path where none exists to create one";
+  out->handle.reset(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (out->handle.get() < 0) {
+    int err = errno;
+    return Status::InvalidArgument("cannot access " + Subject(path) + ": " + ErrnoText(err));
+  }
+  struct stat st;
+  if (::fstat(out->handle.get(), &st) != 0) {
+    int err = errno;
+    return Status::InvalidArgument("cannot access " + Subject(path) + ": " + ErrnoText(err));
+  }
+  if (IsDeviceDax(st)) {
+    out->kind = Candidate::Kind::kDeviceDax;
+    out->open_path = path;
+    return Status::OK();
+  }
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(Subject(path) + " is " + FileTypeName(st.st_mode) + advice);
+
+  // Read the header through the checked descriptor. O_NONBLOCK and O_NOCTTY are only a guard
+  // for the fallback, where the path could name something else by now.
+  std::string proc = "/proc/self/fd/" + std::to_string(out->handle.get());
+  Fd file(::open(proc.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  int err = file.get() < 0 ? errno : 0;
+  out->open_path = proc;
+  if (err == ENOENT && ::access("/proc/self/fd", F_OK) != 0) {
+    file.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    err = file.get() < 0 ? errno : 0;
+    struct stat again;
+    if (err == 0 && (::fstat(file.get(), &again) != 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino))
+      return Status::InvalidArgument(Subject(path) + " changed while it was being opened: try again");
+    out->open_path = path;
+  }
+  if (err != 0) return Status::InvalidArgument("cannot read " + Subject(path) + ": " + ErrnoText(err));
+  char head[16];
+  ssize_t n = ::pread(file.get(), head, sizeof(head), 0);
+  if (n < 0) {
+    int err = errno;
+    return Status::InvalidArgument("cannot read " + Subject(path) + ": " + ErrnoText(err));
+  }
+  if (n >= static_cast<ssize_t>(sizeof(kPoolsetSignature)) &&
+      std::memcmp(head, kPoolsetSignature, sizeof(kPoolsetSignature)) == 0) {
+    out->kind = Candidate::Kind::kPoolset;  // libpmemobj reads the set and checks its parts
+    return Status::OK();
+  }
+  const std::string left = "; the file is left as it is: remove it, or give another path";
+  if (st.st_size < static_cast<off_t>(PMEMOBJ_MIN_POOL))
+    return Status::InvalidArgument(
+        Subject(path) + " is not a pmemkv pool: it is " + std::to_string(st.st_size) +
+        " bytes, shorter than the smallest libpmemobj pool (PMEMOBJ_MIN_POOL, " + std::to_string(PMEMOBJ_MIN_POOL) +
+        " bytes)" + (st.st_size == 0 ? " (an interrupted pool creation can leave an empty file)" : "") + left);
+  if (std::memcmp(head, kObjSignature, sizeof(kObjSignature)) != 0)
+    return Status::InvalidArgument(Subject(path) + " is not a pmemkv pool: it begins with " +
+                                   QuoteBytes(head, sizeof(kObjSignature)) + ", not with libpmemobj's signature " +
+                                   QuoteBytes(kObjSignature, sizeof(kObjSignature)) + left);
+  char name[PMEMOBJ_MAX_LAYOUT];
+  if (::pread(file.get(), name, sizeof(name), kLayoutOffset) != static_cast<ssize_t>(sizeof(name))) {
+    int err = errno;
+    return Status::InvalidArgument("cannot read the pool header of " + Subject(path) + ": " + ErrnoText(err));
+  }
+  out->kind = Candidate::Kind::kPool;
+  out->size = static_cast<uint64_t>(st.st_size);
+  out->layout.assign(name, ::strnlen(name, sizeof(name)));
+  return Status::OK();
 }
 
 }  // namespace pool_internal
 
 // Reads the layout name from the header of the single-file pool at `path` without opening
 // the pool (works while the pool is open elsewhere). Returns false when the file cannot be
-// read or is not a single-file libpmemobj pool (a poolset, device DAX, or another file).
+// read or is not a single-file libpmemobj pool (a poolset, device DAX, or another file). Never
+// blocks and never opens a device (see Pool::Open).
 inline bool ReadPoolLayout(const std::string& path, std::string* layout) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char signature[sizeof(pool_internal::kObjSignature)];
-  char name[PMEMOBJ_MAX_LAYOUT];
-  bool ok = ::pread(fd, signature, sizeof(signature), 0) == static_cast<ssize_t>(sizeof(signature)) &&
-            std::memcmp(signature, pool_internal::kObjSignature, sizeof(signature)) == 0 &&
-            ::pread(fd, name, sizeof(name), pool_internal::kLayoutOffset) == static_cast<ssize_t>(sizeof(name));
-  ::close(fd);
-  if (!ok) return false;
-  layout->assign(name, ::strnlen(name, sizeof(name)));
+  pool_internal::Candidate c;
+  if (!pool_internal::Inspect(path, &c).ok() || c.kind != pool_internal::Candidate::Kind::kPool) return false;
+  *layout = c.layout;
   return true;
+}
+
+// Checks that `path` may be handed to libpmemobj (pmemobj_open, pmemobj_check): OK for a
+// single-file pool, a poolset or a device DAX; INVALID_ARGUMENT saying what is there otherwise
+// (see Pool::Open). A missing file is INVALID_ARGUMENT too.
+inline Status CheckPoolFile(const std::string& path) {
+  pool_internal::Candidate c;
+  return pool_internal::Inspect(path, &c);
 }
 
 class Pool {
  public:
   // Opens or creates the pool at cfg.path with `layout` (see the flag rules above).
   // REQUIRES: layout is at most PMEMOBJ_MAX_LAYOUT - 1 bytes.
-  // On failure *out is untouched and the Status says what to do (INVALID_ARGUMENT for bad
-  // flags, paths, sizes and layouts; OUT_OF_MEMORY when the device has no room for the pool).
+  // On failure *out is untouched and the Status says what to do.
   static Status Open(const Config& cfg, const char* layout, std::unique_ptr<Pool>* out);
 
   Pool(const Pool&) = delete;
@@ -105,6 +284,15 @@ class Pool {
   const std::string& path() const noexcept { return path_; }
   // True when Open created the pool (it is empty: its root object is new and zeroed).
   bool created() const noexcept { return created_; }
+  // Bytes of a single-file pool (the file's size, all of it mapped); 0 for a poolset or a
+  // device DAX.
+  uint64_t size() const noexcept { return size_; }
+
+  // The flags for allocating an object of `n` bytes from the SDK's allocation classes: pass
+  // them to pmemobj_tx_xalloc, pmemobj_xalloc or pmemobj_xreserve (with any other flags ORed
+  // in), with the same n. See alloc.h.
+  uint64_t AllocFlags(size_t n) const noexcept { return alloc_.Flags(n); }
+  const AllocClasses& alloc_classes() const noexcept { return alloc_; }
 
   // The root object, allocated zeroed on first use and grown (zero-filled) when `size` is
   // larger than before. Returns OID_NULL when the pool has no room (errno ENOMEM).
@@ -112,8 +300,13 @@ class Pool {
   PMEMoid Root(size_t size) { return pmemobj_root(pop_, size); }
 
  private:
-  Pool(PMEMobjpool* pop, std::string path, bool created)
-      : pop_(pop), path_(std::move(path)), created_(created) {}
+  // Registers the allocation classes before anyone allocates.
+  Pool(PMEMobjpool* pop, std::string path, bool created, uint64_t size)
+      : pop_(pop),
+        path_(std::move(path)),
+        created_(created),
+        size_(size),
+        alloc_(AllocClasses::Register(pop, size)) {}
 
   static Status OpenExisting(const std::string& path, const char* layout, std::unique_ptr<Pool>* out);
   static Status Create(const std::string& path, const char* layout, uint64_t size, bool open_if_exists,
@@ -122,6 +315,8 @@ class Pool {
   PMEMobjpool* const pop_;
   const std::string path_;
   const bool created_;
+  const uint64_t size_;
+  const AllocClasses alloc_;
 };
 
 inline Status Pool::Open(const Config& cfg, const char* layout, std::unique_ptr<Pool>* out) {
@@ -134,13 +329,24 @@ inline Status Pool::Open(const Config& cfg, const char* layout, std::unique_ptr<
 
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
-    if (cfg.create_or_error_if_exists)
+    if (cfg.create_or_error_if_exists) {
+      // Say what is there when it is not even a regular file.
+      if (!S_ISREG(st.st_mode)) {
+        Status what = CheckPoolFile(path);
+        if (!what.ok()) return what;
+      }
       return Status::InvalidArgument("pool file " + path +
                                      " already exists: remove it to create a new pool, or open it with "
                                      "create_if_missing (or without create flags)");
+    }
     return OpenExisting(path, layout, out);
   }
   int err = errno;
+  struct stat lst;
+  if (err == ENOENT && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+    return Status::InvalidArgument(pool_internal::Subject(path) +
+                                   " names a file that does not exist: the link is not replaced by a pool; "
+                                   "remove it, or point it where the pool should be");
   if (err != ENOENT)
     return Status::InvalidArgument("cannot access pool file " + path + ": " + pool_internal::ErrnoText(err));
   if (!cfg.create_if_missing && !cfg.create_or_error_if_exists)
@@ -151,21 +357,23 @@ inline Status Pool::Open(const Config& cfg, const char* layout, std::unique_ptr<
 
 inline Status Pool::OpenExisting(const std::string& path, const char* layout, std::unique_ptr<Pool>* out) {
   using pool_internal::DescribeLayout;
-  std::string found;
-  if (ReadPoolLayout(path, &found) && found != layout)
-    return Status::InvalidArgument("the pool at " + path + " was created by " + DescribeLayout(found) +
+  pool_internal::Candidate c;
+  Status s = pool_internal::Inspect(path, &c);
+  if (!s.ok()) return s;
+  if (c.kind == pool_internal::Candidate::Kind::kPool && c.layout != layout)
+    return Status::InvalidArgument("the pool at " + path + " was created by " + DescribeLayout(c.layout) +
                                    ", not by " + DescribeLayout(layout) +
                                    " (layout mismatch): open it with that engine, or give another path");
-  PMEMobjpool* pop = pmemobj_open(path.c_str(), layout);
+  PMEMobjpool* pop = pmemobj_open(c.open_path.c_str(), layout);
   if (pop == nullptr) {
     int err = errno;
-    std::string why = pool_internal::PmemobjError(err);
+    std::string why = pool_internal::PmemobjError(err, c.open_path, path);
     if (err == EWOULDBLOCK || err == EAGAIN)
-      return Status::InvalidArgument("pool file " + path + " is in use (libpmemobj locks a pool while it is open, " +
-                                     "here or in another process): close it there first (" + why + ")");
+      return Status(Code::kPoolLocked, "pool file " + path + " is in use (libpmemobj locks a pool while it is open, " +
+                                           "here or in another process): close it there first (" + why + ")");
     return Status::InvalidArgument("cannot open pool file " + path + " as " + DescribeLayout(layout) + ": " + why);
   }
-  out->reset(new Pool(pop, path, false));
+  out->reset(new Pool(pop, path, false, c.size));
   return Status::OK();
 }
 
@@ -181,7 +389,8 @@ inline Status Pool::Create(const std::string& path, const char* layout, uint64_t
   if (size > kMaxPoolSize)
     return Status::InvalidArgument("config.size " + bytes + " is above the maximum pool size of 2^53 bytes");
 
-  // O_EXCL inside pmemobj_create: a file that appeared since Open's stat is never overwritten.
+  // O_EXCL inside pmemobj_create: a file that appeared since Open's stat is never overwritten;
+  // it is opened instead (with every check of OpenExisting) or refused.
   PMEMobjpool* pop = pmemobj_create(path.c_str(), layout, static_cast<size_t>(size), S_IRUSR | S_IWUSR);
   if (pop == nullptr) {
     int err = errno;
@@ -197,7 +406,7 @@ inline Status Pool::Create(const std::string& path, const char* layout, uint64_t
       return Status::OutOfMemory(msg + " (free space on the device, or give a smaller config.size)");
     return Status::InvalidArgument(msg);
   }
-  out->reset(new Pool(pop, path, true));
+  out->reset(new Pool(pop, path, true, size));
   return Status::OK();
 }
 
