@@ -53,6 +53,11 @@ class QueuedJob;
 // thread-safe function per handle, created on first use. It keeps the event loop alive only
 // while jobs are pending (like libuv work), and each pending job holds an acquire on it, so it
 // outlives its handle until the last job is settled.
+//
+// Lifetime: owned jointly by the handle and the thread-safe function, on the JS thread. The
+// function is finalized after the handle released it and every job did, or earlier when the
+// environment is torn down; whichever of the two goes last deletes the Completion, and the
+// handle never releases a function that was already finalized.
 class Completion {
  public:
   // Runs on the JS thread.
@@ -81,22 +86,36 @@ class Completion {
     napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
     Finished(env);
   }
-  // Hands a finished job to the JS thread and drops its acquire. Any thread. False when the
-  // environment is gone (the job is not taken then).
-  bool Post(QueuedJob* job) noexcept;
+  // Hands a finished job to the JS thread through `tsfn` (this Completion's function, kept by
+  // the job: the job's acquire keeps the function alive, not this object) and drops the
+  // job's acquire. Any thread. False when the environment is gone (the job is not taken then).
+  static bool Post(napi_threadsafe_function tsfn, QueuedJob* job) noexcept;
+  napi_threadsafe_function function() const noexcept { return tsfn_; }
   // The handle is gone. Runs on the JS thread.
-  void Release() { napi_release_threadsafe_function(tsfn_, napi_tsfn_release); }
+  void Release() {
+    handle_gone_ = true;
+    if (finalized_)
+      delete this;
+    else
+      napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+  }
 
  private:
   Completion() = default;
   void Finished(napi_env env) {
-    if (--pending_ == 0) napi_unref_threadsafe_function(env, tsfn_);
+    if (--pending_ == 0 && !finalized_) napi_unref_threadsafe_function(env, tsfn_);
   }
   static void CallJs(napi_env env, napi_value, void* context, void* data);
-  static void Finalize(napi_env, void* data, void*) { delete static_cast<Completion*>(data); }
+  static void Finalize(napi_env, void* data, void*) {
+    auto* c = static_cast<Completion*>(data);
+    c->finalized_ = true;
+    if (c->handle_gone_) delete c;
+  }
 
   napi_threadsafe_function tsfn_ = nullptr;
-  uint32_t pending_ = 0;  // jobs begun and not settled; JS thread only
+  uint32_t pending_ = 0;      // jobs begun and not settled; JS thread only
+  bool finalized_ = false;    // the thread-safe function is gone; JS thread only
+  bool handle_gone_ = false;  // the handle released it; JS thread only
 };
 
 // Handles. A handle is a plain object whose functions carry a Handle* as their N-API data, so
