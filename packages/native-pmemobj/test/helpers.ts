@@ -45,8 +45,7 @@ export interface Handle {
 }
 
 export interface EngineAddon {
-  readonly name: string;
-  readonly threadModel: 'thread-safe' | 'serialized';
+  readonly descriptor: { readonly name: string; readonly threadModel: 'thread-safe' | 'single-writer' | 'serialized' };
   open(config: Record<string, unknown>): Handle;
   livePaths(): string[];
 }

@@ -91,11 +91,19 @@ describe('RunTx', () => {
     db.close();
   });
 
-  test('a transaction inside a transaction is TRANSACTION_SCOPE_ERROR', () => {
+  test("the SDK called inside an application's own libpmemobj transaction is TRANSACTION_SCOPE_ERROR", () => {
     const { db } = open();
-    const e = thrown(() => db.put('tx:nested', 'x'));
+    const e = thrown(() => db.put('tx:foreign', 'x'));
     expect([e.code, e.status]).toEqual(['TRANSACTION_SCOPE_ERROR', 10]);
-    // The outer transaction was rolled back and the thread is usable again.
+    // The application's transaction was rolled back and the thread is usable again.
+    db.put('k', 'v');
+    expect(db.get('k')?.toString()).toBe('v');
+    db.close();
+  });
+
+  test('a scope inside a scope joins it (no error, nothing left open)', () => {
+    const { db } = open();
+    db.put('tx:nested', 'x');
     db.put('k', 'v');
     expect(db.get('k')?.toString()).toBe('v');
     db.close();

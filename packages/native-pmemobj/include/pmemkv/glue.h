@@ -105,7 +105,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     else
       DefineMethod<2, ScanUnordered>(env, object, "scanUnordered", handle);
     DefineMethod<1, Batch>(env, object, "batch", handle);
-    if (handle->live->info().descriptor.defrag) DefineMethod<2, Defrag>(env, object, "defrag", handle);
+    DefineMethod<2, Defrag>(env, object, "defrag", handle);
     DefineMethod<0, Close>(env, object, "close", handle);
     DefineMethod<2, AsyncPut>(env, async, "put", handle);
     DefineMethod<1, AsyncGet>(env, async, "get", handle);
@@ -117,7 +117,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     else
       DefineMethod<2, AsyncScanUnordered>(env, async, "scanUnordered", handle);
     DefineMethod<1, AsyncBatch>(env, async, "batch", handle);
-    if (handle->live->info().descriptor.defrag) DefineMethod<2, AsyncDefrag>(env, async, "defrag", handle);
+    DefineMethod<2, AsyncDefrag>(env, async, "defrag", handle);
     object.Set("async", async);
     return object;
   } catch (...) {
