@@ -18,37 +18,42 @@
 //   unit (B)         32   64   136   272   544   1088   2176   4352    8704   17408   34816
 //   largest request 496 1008  2160  4336  8688  17392  34800  69616  139248  278512  557040
 //
-// - Internal waste is under one unit per object (under 1/8 of it from 136 B up, 6 % on
-//   average). The units are 17/16 of a power of two, so a power-of-two value plus up to
-//   1/16 of overhead (key, engine header, allocation header) fills exactly 8 or 16 units: 1 KiB
-//   and 64 KiB values waste no unit.
+// - Internal waste is under one unit per object: under 32 B in the smallest class, under
+//   14 % of the object above it (about 4 % on average over uniform sizes). The units from 136 B up
+//   are 17/16 of a power of two, so a power-of-two value plus up to 1/16 of it in overhead
+//   (key, engine header, allocation header) fills exactly 8 or 16 units: a 1 KiB value with a
+//   16 B key and an 8 B engine header wastes 24 B.
 // - libpmemobj places an object in one 64-unit word of its run's bitmap, never across two;
 //   objects of at most 16 units leave at most 1/8 of a word unused when every object of the
 //   class has one size, and mixed sizes fill the gaps.
 // - Runs are small: one 256 KiB chunk up to the 1088 B class; above, enough chunks for 240
 //   units, capped at 1/32 of the pool (at least 2 chunks, and always room for two objects of
 //   the class's largest size). A class in use thus holds at most a few percent of a pool, and
-//   a run fits wherever one chunk of a fragmented heap is free.
+//   a run fits wherever a chunk or two of a fragmented heap are free. The cap depends only on
+//   the pool size, so a pool gets the same classes on every open.
 // - Requests above 557,040 B use libpmemobj's huge allocations: whole 256 KiB chunks (under
-//   1/3 lost at that size, less above). Every request an engine makes with these flags stays
-//   out of libpmemobj's default run classes (the largest serves up to 349,424 B).
+//   1/3 lost at that size, less above). No request an engine makes with these flags reaches
+//   libpmemobj's default run classes (the largest serves up to 349,424 B with 4 MiB runs).
 //
-// Measured (scratch program, /dev/shm, PMEM_IS_PMEM_FORCE=1; payload bytes held at
-// OUT_OF_MEMORY, as a share of the pool; objects of value + 16 B key + 8 B header, allocated in
-// transactions; default classes -> these classes):
+// Measured with a scratch program (/dev/shm, PMEM_IS_PMEM_FORCE=1, one thread): payload
+// (value + 16 B key) held at OUT_OF_MEMORY as a share of the pool, objects of value + key +
+// an 8 B engine header allocated in transactions; libpmemobj's default classes -> these:
 //
-//   pool    16 B value      1 KiB          64 KiB         100 KiB
+//   pool    16 B value      1 KiB           64 KiB          100 KiB
 //   64 MiB  23.5 -> 46.9 %  89.6 -> 89.6 %  92.3 -> 87.9 %  91.6 -> 87.0 %
 //   8 MiB   13.3 -> 26.5 %  50.6 -> 50.6 %  49.2 -> 43.8 %  48.8 -> 48.8 %
 //
-// Mixed churn, 100,000 overwrites and removes of 4,096 keys with random sizes of 16 B to
-// 64 KiB, live data kept at or below half of a 64 MiB pool: default classes OUT_OF_MEMORY
-// after 396 operations (log-uniform sizes, 4.1 % of the pool live) or 59 (uniform sizes, 2.6 %);
-// these classes never, and after the churn the pool still filled to 80 % with mixed sizes.
-// Reopening the pool every 1,000 operations changed nothing. An 8 MiB pool (4.5 MiB of
-// heap) holding at most 2 MiB of mixed sizes: default after 8 operations, these after 521.
-// Large fixed values in a small pool lose a little (1-2 chunk runs), which is the price of
-// mixed sizes not filling it.
+// (A 32 B engine header: 16 B values 23.5 -> 30.8 % at 64 MiB, the rest unchanged. An 8 MiB
+// pool has about 4.5 MiB of heap; the rest is libpmemobj's lanes.) Mixed churn: 100,000
+// overwrites and removes of 4,096 keys with random sizes of 16 B to 64 KiB, live data kept at
+// or below half of a 64 MiB pool: the default classes hit OUT_OF_MEMORY after 396 operations
+// (log-uniform sizes, 4.1 % of the pool live) or 59 (uniform sizes, 2.6 % live); these
+// classes never did, and afterwards the pool still filled to 81 % (80 %) with mixed sizes.
+// Reopening every 1,000 operations changed nothing. The same churn on an 8 MiB pool with at
+// most 2 MiB live: default OUT_OF_MEMORY after 8 (2) operations, these after 521 (297), at
+// 25 % of the pool live. A pool filled with 40 B objects and emptied then filled with 64 KiB
+// objects as a fresh one does. Large fixed values lose up to 5 % against the default classes'
+// 4 MiB runs of one object per unit: the price of a mix of sizes not filling the pool.
 //
 // Compatibility: the classes are not part of the pool format (objects carry their own size
 // and runs their own unit size), so any pool opens with any class set. libpmemobj reuses the
