@@ -3,9 +3,18 @@
  * (pmemkv_config_from_json), checked against core's common keys plus the engine's JSON Schema.
  *
  * Error codes follow pmemkv: a JSON text that does not parse, or holds a value pmemkv's JSON
- * config cannot carry (floats, arrays, null), is CONFIG_PARSING_ERROR; a value of the wrong type
- * is CONFIG_TYPE_ERROR; an unknown key, a value out of range or a bad combination of keys is
- * INVALID_ARGUMENT. Every message names the key.
+ * config cannot carry (floats, arrays, null, also inside a nested object), is
+ * CONFIG_PARSING_ERROR; a value of the wrong type is CONFIG_TYPE_ERROR; an unknown key, a value
+ * out of range or a bad combination of keys is INVALID_ARGUMENT. Every message names the key,
+ * with its path inside a nested object (`subengine_config.size`).
+ *
+ * Keys are a config's own properties, looked up in the schema's own properties: an inherited
+ * name (`__proto__`, `constructor`, `toString`, ...) is an unknown key like any other. Flags
+ * (`type: 'boolean'` keys) take exactly 0, 1, false or true.
+ *
+ * The flag rules live here and nowhere else: the config an engine's `open` receives has
+ * `create_if_missing` and `create_or_error_if_exists` as booleans, never both true, and never
+ * `force_create` (its deprecated alias, folded into `create_or_error_if_exists`).
  */
 import { existsSync } from 'node:fs';
 import type { Capabilities, ConfigKeySchema, ConfigSchema, EngineConfig } from './contract';
@@ -49,6 +58,9 @@ export const COMMON_CONFIG_SCHEMA: ConfigSchema = {
   },
 };
 
+/** A validated config value: nested objects are fresh plain objects. */
+type ConfigValue = string | number | boolean | bigint | { readonly [key: string]: ConfigValue };
+
 function configError(code: 'CONFIG_TYPE_ERROR' | 'CONFIG_PARSING_ERROR' | 'INVALID_ARGUMENT', engine: string, message: string) {
   return new PmemkvError(code, `${engine} config: ${message}`);
 }
@@ -82,6 +94,33 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
+/** A value that reads as a plain object of keys (any realm; not an array, Buffer, Map, ...). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value)
+    && Object.prototype.toString.call(value) === '[object Object]';
+}
+
+/** A fresh object with `entries` as own data properties (never a prototype change, whatever the key). */
+function freshObject(entries: Iterable<readonly [string, unknown]>): Record<string, ConfigValue> {
+  return Object.fromEntries(entries) as Record<string, ConfigValue>;
+}
+
+/** The schema's own properties as a lookup that sees no inherited names. */
+function schemaMap(properties: Readonly<Record<string, ConfigKeySchema>> | undefined): Map<string, ConfigKeySchema> {
+  return new Map(Object.entries(properties ?? {}));
+}
+
+/** Refuses what pmemkv's JSON config cannot carry, at `path` and inside nested objects. */
+function checkJsonValue(engine: string, path: string, value: unknown): void {
+  if (value === null || Array.isArray(value) || (typeof value === 'number' && !Number.isInteger(value))) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : 'a fractional number';
+    throw configError('CONFIG_PARSING_ERROR', engine, `key '${path}' holds ${kind}, which a JSON config cannot carry (use a string, an integer, a boolean or an object)`);
+  }
+  if (typeof value === 'object') {
+    for (const [key, nested] of Object.entries(value)) checkJsonValue(engine, `${path}.${key}`, nested);
+  }
+}
+
 function parseJson(engine: string, text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -93,12 +132,7 @@ function parseJson(engine: string, text: string): Record<string, unknown> {
     throw configError('CONFIG_PARSING_ERROR', engine, 'the JSON text must be an object of config keys');
   }
   const config = parsed as Record<string, unknown>;
-  for (const [key, value] of Object.entries(config)) {
-    if (value === null || Array.isArray(value) || (typeof value === 'number' && !Number.isInteger(value))) {
-      const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : 'a fractional number';
-      throw configError('CONFIG_PARSING_ERROR', engine, `key '${key}' holds ${kind}, which a JSON config cannot carry (use a string, an integer, a boolean or an object)`);
-    }
-  }
+  for (const [key, value] of Object.entries(config)) checkJsonValue(engine, key, value);
   return config;
 }
 
@@ -109,22 +143,39 @@ function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Checks one value against its key schema and returns it normalized (booleans from 0/1, sizes as numbers). */
-function checkValue(engine: string, key: string, schema: ConfigKeySchema, value: unknown): string | number | boolean {
+/**
+ * For a negative int32 where a non-negative integer belongs: the likely cause is a shift
+ * (`1 << 31` is -2147483648 in JavaScript, whose `<<` works on 32-bit signed integers).
+ */
+function shiftHint(n: number): string {
+  if (!Number.isInteger(n) || n >= 0 || n < -(2 ** 31)) return '';
+  const meant = n + 2 ** 32;
+  let shift = 0;
+  while (shift < 31 && (meant / 2 ** shift) % 2 === 0) shift++;
+  const factor = meant / 2 ** shift;
+  if (shift >= 8) {
+    const wrote = `${factor} << ${shift}`;
+    const write = factor === 1 ? `2 ** ${shift}` : `${factor} * 2 ** ${shift}`;
+    return `: ${wrote} overflows to ${n} in JavaScript, whose << works on 32-bit signed integers; write ${write} (= ${meant}) instead`;
+  }
+  return ' (if it came from a shift: << works on 32-bit signed integers in JavaScript, so 1 << 31 overflows to -2147483648; write 2 ** 31 instead)';
+}
+
+/** Checks one value against its key schema; returns it normalized (booleans from 0/1, sizes as numbers, objects fresh). */
+function checkValue(engine: string, path: string, schema: ConfigKeySchema, value: unknown): ConfigValue {
   let out: string | number | boolean;
   switch (schema.type) {
     case 'string':
       if (typeof value !== 'string') {
-        throw configError('CONFIG_TYPE_ERROR', engine, `key '${key}' must be a string, got ${describeValue(value)}`);
+        throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' must be a string, got ${describeValue(value)}`);
       }
       out = value;
       break;
     case 'boolean':
-      // pmemkv flags are int64 in C; JSON true/false and 0/1 are all accepted.
-      if (typeof value === 'boolean') out = value;
-      else if (typeof value === 'number' && Number.isInteger(value)) out = value !== 0;
-      else if (typeof value === 'bigint') out = value !== 0n;
-      else throw configError('CONFIG_TYPE_ERROR', engine, `key '${key}' must be a boolean or 0/1, got ${describeValue(value)}`);
+      // pmemkv flags are int64 in C, but only 0 and 1 mean anything: 2 or -1 is a mistake.
+      if (value === true || value === false) out = value;
+      else if (value === 0 || value === 1) out = value === 1;
+      else throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' is a flag and must be 0, 1, false or true, got ${describeValue(value)}`);
       break;
     case 'integer':
     case 'number': {
@@ -132,33 +183,100 @@ function checkValue(engine: string, key: string, schema: ConfigKeySchema, value:
       if (typeof value === 'number') n = value;
       else if (typeof value === 'bigint') {
         if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-          throw configError('INVALID_ARGUMENT', engine, `key '${key}' is ${value}, outside 0..2^53-1`);
+          throw configError('INVALID_ARGUMENT', engine, `key '${path}' is ${value}, outside 0..2^53-1`);
         }
         n = Number(value);
       } else {
-        throw configError('CONFIG_TYPE_ERROR', engine, `key '${key}' must be ${schema.type === 'integer' ? 'an integer' : 'a number'}, got ${describeValue(value)}`);
+        throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' must be ${schema.type === 'integer' ? 'an integer' : 'a number'}, got ${describeValue(value)}`);
       }
       if (!Number.isFinite(n) || (schema.type === 'integer' && !Number.isSafeInteger(n))) {
-        throw configError('CONFIG_TYPE_ERROR', engine, `key '${key}' must be ${schema.type === 'integer' ? 'a whole number up to 2^53' : 'a finite number'}, got ${describeValue(value)}`);
+        throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' must be ${schema.type === 'integer' ? 'a whole number up to 2^53' : 'a finite number'}, got ${describeValue(value)}`);
       }
       if (schema.minimum !== undefined && n < schema.minimum) {
-        throw configError('INVALID_ARGUMENT', engine, `key '${key}' is ${n}, below its minimum ${schema.minimum}`);
+        const hint = schema.type === 'integer' && schema.minimum >= 0 ? shiftHint(n) : '';
+        throw configError('INVALID_ARGUMENT', engine, `key '${path}' is ${n}, below its minimum ${schema.minimum}${hint}`);
       }
       if (schema.maximum !== undefined && n > schema.maximum) {
-        throw configError('INVALID_ARGUMENT', engine, `key '${key}' is ${n}, above its maximum ${schema.maximum}`);
+        throw configError('INVALID_ARGUMENT', engine, `key '${path}' is ${n}, above its maximum ${schema.maximum}`);
       }
       out = n;
       break;
     }
+    case 'object':
+      return checkObject(engine, path, schema, value);
+    default:
+      throw configError('INVALID_ARGUMENT', engine, `key '${path}' has a schema of unknown type ${JSON.stringify((schema as { type?: unknown }).type)} (an engine defect)`);
   }
   if (schema.enum && !schema.enum.includes(out as string | number)) {
-    throw configError('INVALID_ARGUMENT', engine, `key '${key}' is ${JSON.stringify(out)}; allowed: ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
+    throw configError('INVALID_ARGUMENT', engine, `key '${path}' is ${JSON.stringify(out)}; allowed: ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
   }
   return out;
 }
 
+/** A nested config object (`type: 'object'`), checked against its `properties` when given. */
+function checkObject(engine: string, path: string, schema: ConfigKeySchema, value: unknown): ConfigValue {
+  if (!isPlainObject(value)) {
+    throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' must be an object of config keys, got ${describeValue(value)}`);
+  }
+  if (schema.properties === undefined) return passThrough(engine, path, value);
+  const schemas = schemaMap(schema.properties);
+  const values = checkKeys(engine, `${path}.`, value, schemas, schema.additionalProperties === true);
+  for (const [key, nested] of schemas) {
+    if (!values.has(key) && nested.default !== undefined) values.set(key, nested.default);
+  }
+  return freshObject(values);
+}
+
+/** A value no schema describes (inside an object without `properties`, or an additional key): copied as it is. */
+function passThrough(engine: string, path: string, value: unknown): ConfigValue {
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (isPlainObject(value)) {
+    const entries: [string, ConfigValue][] = [];
+    for (const [key, nested] of Object.entries(value)) {
+      if (nested === undefined) continue;
+      refuseProtoKey(engine, `${path}.${key}`, key);
+      entries.push([key, passThrough(engine, `${path}.${key}`, nested)]);
+    }
+    return freshObject(entries);
+  }
+  throw configError('CONFIG_TYPE_ERROR', engine, `key '${path}' holds ${describeValue(value)}, which a config cannot carry (use a string, a number, a boolean or an object)`);
+}
+
+/** `__proto__` is never a config key, even where unknown keys are allowed: it would reach engines as a prototype. */
+function refuseProtoKey(engine: string, path: string, key: string): void {
+  if (key === '__proto__') throw configError('INVALID_ARGUMENT', engine, `key '${path}' cannot be a config key`);
+}
+
 /**
- * Validates `input` for `engine` and returns the config its plugin receives.
+ * Checks the own keys of `raw` against `schemas` (keys named `prefix + key` in messages). An
+ * unknown key is refused with the nearest known one suggested, unless `additional` allows it.
+ */
+function checkKeys(engine: string, prefix: string, raw: Record<string, unknown>, schemas: Map<string, ConfigKeySchema>, additional: boolean): Map<string, ConfigValue> {
+  const values = new Map<string, ConfigValue>();
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const path = prefix + key;
+    const schema = schemas.get(key);
+    if (schema !== undefined) {
+      values.set(key, checkValue(engine, path, schema, value));
+      continue;
+    }
+    if (additional) {
+      refuseProtoKey(engine, path, key);
+      values.set(key, passThrough(engine, path, value));
+      continue;
+    }
+    const known = [...schemas].filter(([, s]) => !s.deprecated).map(([k]) => k);
+    const near = nearestKey(key, known);
+    const hint = near ? `did you mean '${prefix}${near}'?` : known.length > 0 ? `known keys${prefix ? ` of '${prefix.slice(0, -1)}'` : ''}: ${known.join(', ')}` : 'it takes no keys';
+    throw configError('INVALID_ARGUMENT', engine, `unknown key '${path}': ${hint}`);
+  }
+  return values;
+}
+
+/**
+ * Validates `input` for `engine` and returns the config its plugin receives (a fresh object).
  * @throws PmemkvError CONFIG_PARSING_ERROR, CONFIG_TYPE_ERROR or INVALID_ARGUMENT.
  */
 export function resolveConfig(
@@ -181,43 +299,31 @@ export function resolveConfig(
     throw configError('INVALID_ARGUMENT', engine, `config must be an object or a JSON string, got ${describeValue(input)}`);
   }
 
-  const properties: Record<string, ConfigKeySchema> = { ...engineSchema.properties, ...COMMON_CONFIG_SCHEMA.properties };
-  const known = Object.keys(properties).filter((k) => !properties[k]!.deprecated);
-  const values: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    const schema = properties[key];
-    if (!schema) {
-      const near = nearestKey(key, known);
-      const hint = near ? `did you mean '${near}'?` : `known keys: ${known.join(', ')}`;
-      throw configError('INVALID_ARGUMENT', engine, `unknown key '${key}': ${hint}`);
-    }
-    values[key] = checkValue(engine, key, schema, value);
-  }
+  // Core's keys win over an engine key of the same name.
+  const common = schemaMap(COMMON_CONFIG_SCHEMA.properties);
+  const schemas = new Map([...schemaMap(engineSchema.properties), ...common]);
+  const values = checkKeys(engine, '', raw, schemas, false);
   for (const key of engineSchema.required ?? []) {
-    if (values[key] === undefined) throw configError('INVALID_ARGUMENT', engine, `key '${key}' is required`);
+    if (values.get(key) === undefined) throw configError('INVALID_ARGUMENT', engine, `key '${key}' is required`);
   }
 
-  if (values.force_create !== undefined) {
-    if (values.create_or_error_if_exists !== undefined) {
-      throw configError('INVALID_ARGUMENT', engine, "give either 'create_or_error_if_exists' or its deprecated alias 'force_create', not both");
-    }
-    values.create_or_error_if_exists = values.force_create;
+  const forceCreate = values.get('force_create') as boolean | undefined;
+  if (forceCreate !== undefined && values.has('create_or_error_if_exists')) {
+    throw configError('INVALID_ARGUMENT', engine, "give either 'create_or_error_if_exists' or its deprecated alias 'force_create', not both");
   }
-  delete values.force_create;
-  const createIfMissing = values.create_if_missing === true;
-  const createOrError = values.create_or_error_if_exists === true;
+  const createIfMissing = values.get('create_if_missing') === true;
+  const createOrError = (forceCreate ?? values.get('create_or_error_if_exists')) === true;
   if (createIfMissing && createOrError) {
     throw configError('INVALID_ARGUMENT', engine, "'create_if_missing' and 'create_or_error_if_exists' exclude each other: set only one (create_if_missing opens an existing pool, create_or_error_if_exists insists on a new one)");
   }
 
-  const path = values.path as string | undefined;
+  const path = values.get('path') as string | undefined;
   if (capabilities.persistent) {
     if (path === undefined || path === '') {
       throw configError('INVALID_ARGUMENT', engine, `key 'path' is required: the file of the '${engine}' pool`);
     }
     const willCreate = createOrError || (createIfMissing && !existsSync(path));
-    const size = values.size as number | undefined;
+    const size = values.get('size') as number | undefined;
     if (willCreate && (size === undefined || size < MIN_POOL_SIZE)) {
       throw configError('INVALID_ARGUMENT', engine, size === undefined
         ? `key 'size' is required to create the pool at ${path} (bytes, at least ${MIN_POOL_SIZE} = 8 MiB)`
@@ -225,8 +331,14 @@ export function resolveConfig(
     }
   }
 
-  for (const [key, schema] of Object.entries(engineSchema.properties)) {
-    if (values[key] === undefined && schema.default !== undefined) values[key] = schema.default;
+  const out = new Map<string, unknown>();
+  if (path !== undefined) out.set('path', path);
+  if (values.has('size')) out.set('size', values.get('size'));
+  for (const [key, value] of values) if (!common.has(key)) out.set(key, value);
+  for (const [key, schema] of schemaMap(engineSchema.properties)) {
+    if (!common.has(key) && !out.has(key) && schema.default !== undefined) out.set(key, schema.default);
   }
-  return { ...values, create_if_missing: createIfMissing, create_or_error_if_exists: createOrError } as EngineConfig;
+  out.set('create_if_missing', createIfMissing);
+  out.set('create_or_error_if_exists', createOrError);
+  return freshObject(out) as unknown as EngineConfig;
 }

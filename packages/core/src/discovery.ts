@@ -9,18 +9,25 @@
  *
  * A name outside ENGINE_NAME_PATTERN is refused before any resolution, so a name can never
  * reach `require` as a path ("../x") or a scope ("@evil/x").
+ *
+ * A name nothing provides is WRONG_ENGINE_NAME: for one of this project's engines (engines/known.ts)
+ * the message names its package to install; for any other name it suggests the nearest installed
+ * or registered engine and says where engines come from, and never makes up a package name.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { CONTRACT_VERSION, ENGINE_NAME_PATTERN, type EnginePlugin } from './contract';
+import { nearestKey } from './config';
+import { CONTRACT_VERSION, ENGINE_NAME_PATTERN, type EnginePlugin, type ThreadModel } from './contract';
 import { blackhole } from './engines/blackhole';
+import { KNOWN_ENGINES } from './engines/known';
 import { PmemkvError } from './errors';
 
 const registered = new Map<string, EnginePlugin>([[blackhole.name, blackhole]]);
 const loaded = new Map<string, EnginePlugin>();
 
 const PACKAGE_PREFIXES = ['@pmemkv/engine-', 'pmemkv-engine-'] as const;
+const THREAD_MODELS: readonly ThreadModel[] = ['thread-safe', 'single-writer', 'serialized'];
 
 /** Directories packages are resolved from, application first. */
 function resolutionBases(): string[] {
@@ -51,12 +58,41 @@ function checkPlugin(plugin: unknown, source: string, expectedName?: string): En
   if (typeof p.open !== 'function' || typeof p.capabilities !== 'object' || p.capabilities === null || typeof p.configSchema !== 'object') {
     throw new PmemkvError('INVALID_ARGUMENT', `${source}: an engine plugin needs open(), capabilities and configSchema`);
   }
+  if (p.threadModel !== undefined && !THREAD_MODELS.includes(p.threadModel)) {
+    throw new PmemkvError('INVALID_ARGUMENT', `${source}: threadModel is ${show(p.threadModel)}; it must be one of ${THREAD_MODELS.map((m) => `'${m}'`).join(', ')}`);
+  }
+  if (p.layout !== undefined) {
+    const layout = p.layout as { name?: unknown; version?: unknown } | null;
+    if (layout === null || typeof layout !== 'object' || typeof layout.name !== 'string' || layout.name === ''
+        || typeof layout.version !== 'number' || !Number.isSafeInteger(layout.version) || layout.version < 0) {
+      throw new PmemkvError('INVALID_ARGUMENT', `${source}: layout is ${show(p.layout)}; it must be { name: string, version: integer >= 0 }`);
+    }
+  }
+  const sync = (p.capabilities as { sync?: unknown }).sync;
+  if (sync !== undefined && typeof sync !== 'boolean') {
+    throw new PmemkvError('INVALID_ARGUMENT', `${source}: capabilities.sync is ${show(sync)}; it must be a boolean (false for an async-only engine)`);
+  }
   return p as EnginePlugin;
+}
+
+/** A plugin field's value as messages show it. */
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** How messages name a plugin given to registerEngine. */
+function describePlugin(plugin: unknown): string {
+  const { name, packageName } = (plugin ?? {}) as { name?: unknown; packageName?: unknown };
+  return `plugin '${String(name)}'${typeof packageName === 'string' ? ` (package ${packageName})` : ''}`;
 }
 
 /** Makes `plugin` available to `open(plugin.name, ...)` in this process; it wins over installed packages. */
 export function registerEngine(plugin: EnginePlugin): void {
-  const checked = checkPlugin(plugin, `plugin '${(plugin as { name?: unknown })?.name}'`);
+  const checked = checkPlugin(plugin, describePlugin(plugin));
   registered.set(checked.name, checked);
   loaded.delete(checked.name);
 }
@@ -111,10 +147,33 @@ export function findEngine(name: unknown): EnginePlugin {
       `the engine '${name}' has a package folder in node_modules but no loadable entry point: build it (pnpm run build in its folder) or reinstall it`,
     );
   }
-  throw new PmemkvError(
-    'WRONG_ENGINE_NAME',
-    `unknown engine '${name}': installed engines are ${installed.join(', ')}; install @pmemkv/engine-${name} (or pmemkv-engine-${name}) or register it with registerEngine()`,
+  throw notFound(name, installed);
+}
+
+/** The error for a name nothing provides. `installed` lists what `open` can find. */
+function notFound(name: string, installed: readonly string[]): PmemkvError {
+  const list = installed.join(', ');
+  const known = KNOWN_ENGINES.get(name);
+  if (known !== undefined && known.builtIn !== true) {
+    return new PmemkvError('WRONG_ENGINE_NAME', `the '${name}' engine is not installed: install it with \`npm install ${known.packageName}\` (installed engines: ${list})`);
+  }
+  const parts = [`unknown engine '${name}'.`];
+  const near = nearestKey(name, installed);
+  if (near !== undefined) {
+    parts[0] = `unknown engine '${name}': did you mean '${near}'?`;
+  } else {
+    const nearKnown = nearestKey(name, [...KNOWN_ENGINES.keys()].filter((k) => !installed.includes(k)));
+    if (nearKnown !== undefined) {
+      parts[0] = `unknown engine '${name}': did you mean '${nearKnown}'?`;
+      parts.push(`It is not installed: \`npm install ${KNOWN_ENGINES.get(nearKnown)!.packageName}\`.`);
+    }
+  }
+  const ours = [...KNOWN_ENGINES].filter(([, e]) => e.builtIn !== true).map(([k]) => k);
+  parts.push(
+    `Installed engines: ${list}.`,
+    `Engines come from this project's @pmemkv/engine-<name> packages (${ours.join(', ')}), third-party pmemkv-engine-<name> packages, or registerEngine(plugin) in this process`,
   );
+  return new PmemkvError('WRONG_ENGINE_NAME', parts.join(' '));
 }
 
 function enginePackagesIn(nodeModules: string, into: Set<string>): void {
