@@ -131,8 +131,10 @@ export interface EngineHandle {
   count(range: KeyRange | undefined): number;
   /**
    * Up to `limit` entries of `range` as a flat array `[key0, value0, key1, value1, ...]`, in key
-   * order (descending when `reverse`). Sorted engines only: core reads a long walk in chunks,
-   * each resuming after the last key of the one before.
+   * order (descending when `reverse`). Sorted engines: core reads a long walk in chunks of at
+   * most 1024 entries, each resuming after the last key of the one before. Unsorted engines are
+   * walked with `scanUnordered`; only one that has neither iterators nor `scanUnordered` gets a
+   * single `scan(undefined, false, Infinity)` call, for `getAll`.
    */
   scan(range: KeyRange | undefined, reverse: boolean, limit: number): Buffer[];
   /**
@@ -190,9 +192,13 @@ export interface ConfigKeySchema {
 }
 
 /**
- * The validated config an engine's `open` receives. Common keys are normalized: flags are
- * booleans, `force_create` has become `create_or_error_if_exists`, and `size` is a number
- * (exact up to 2^53). Engine keys arrive as their schema types, defaults filled in.
+ * The validated config an engine's `open` receives, a fresh object the engine may keep. Core
+ * alone decides the config flag rules, so engines (and the native SDK) never re-check them:
+ * `create_if_missing` and `create_or_error_if_exists` are always present as booleans and never
+ * both true; `force_create` never appears (core has folded the deprecated alias into
+ * `create_or_error_if_exists`, refusing the two together); `size` is a number (exact up to 2^53).
+ * Engine keys arrive as their schema types, defaults filled in; a `type: 'object'` key arrives as
+ * a fresh plain object, checked against its nested `properties` when the schema gives them.
  */
 export interface EngineConfig {
   /** Pool file. Present for persistent engines (core requires it). */

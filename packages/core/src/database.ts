@@ -10,13 +10,25 @@
  * persistent on a persistent engine: it survives a crash of the process (and, on real
  * persistent memory or an ordinary file, a power loss).
  *
- * Walks and iteration are not snapshots: on sorted engines they fetch entries in chunks, each
- * chunk resuming after the last key seen, so entries changed during a walk may or may not be
- * seen, but no key is seen twice and none is skipped that existed throughout.
+ * Walks and iteration are not snapshots: they fetch entries in bounded chunks (16 entries at
+ * first, growing to 1024), one chunk at a time, each resuming where the last one ended (after
+ * its last key on sorted engines, at the engine's resume token on unsorted ones). Entries
+ * changed during a walk may or may not be seen, but none is seen twice and none that existed
+ * throughout is skipped. Keys and values handed out are the caller's to keep.
+ *
+ * Async-only engines (`db.capabilities.sync === false`, e.g. a remote store) refuse every sync
+ * data method with NOT_SUPPORTED; use their twins under `db.promises`. `close()` works on every
+ * engine.
+ *
+ * Both classes are thin: each method is one call into the shared code under internal/ (ops.ts
+ * for single engine calls, walk.ts for walks), which checks and encodes arguments once for both.
  */
-import type { BatchOp, Bytes, Capabilities, EngineHandle, EnginePlugin, KeyRange } from './contract';
-import { byteLength, type Codec } from './encodings';
-import { invalidArgument, PmemkvError, toPmemkvError } from './errors';
+import type { Capabilities, EngineHandle, EnginePlugin } from './contract';
+import type { Codec } from './encodings';
+import { toPmemkvError } from './errors';
+import { Access, RANGES } from './internal/access';
+import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, PUT, REMOVE } from './internal/ops';
+import { iterateAsync, iterateSync, visitAsync, visitSync } from './internal/walk';
 
 /** Range options of `entries`, `keys` and `values`. `limit` < 0 or Infinity means no limit. */
 export interface IterateOptions<K = string | Buffer | Uint8Array> {
@@ -37,105 +49,45 @@ export type BatchOperation<V> =
   | { type: 'del'; key: string | Buffer | Uint8Array };
 
 type KeyInput = string | Buffer | Uint8Array;
-/** One side of a range: the key and whether it is included. */
-type Side = readonly [key: unknown, inclusive: boolean];
 
-/** Values up to this size come back through one reused buffer instead of a fresh one per get. */
-const SCRATCH_BYTES = 64 * 1024;
-const FIRST_CHUNK = 16;
-const MAX_CHUNK = 1024;
+const GET_ALL = { name: 'getAll' };
+const GET_RANGE = {
+  Above: { name: 'getAbove', shape: RANGES.Above },
+  EqualAbove: { name: 'getEqualAbove', shape: RANGES.EqualAbove },
+  Below: { name: 'getBelow', shape: RANGES.Below },
+  EqualBelow: { name: 'getEqualBelow', shape: RANGES.EqualBelow },
+  Between: { name: 'getBetween', shape: RANGES.Between },
+} as const;
 
-interface WalkPlan {
-  range: KeyRange | undefined;
-  reverse: boolean;
-  limit: number;
-}
-
-function closedError(): PmemkvError {
-  return invalidArgument('the database is closed: open it again with open()');
-}
-
+/**
+ * An open database. Every data method validates its arguments and the engine's capabilities
+ * before the engine is reached:
+ * @throws PmemkvError INVALID_ARGUMENT (bad argument, closed database), NOT_SUPPORTED (the engine
+ *   lacks the capability, or is async-only), or the engine's error (e.g. OUT_OF_MEMORY).
+ */
 export class Database<K = string, V = string> {
-  #handle: EngineHandle | null;
-  readonly #plugin: EnginePlugin;
-  readonly #keys: Codec<K>;
-  readonly #values: Codec<V>;
-  readonly #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-  /** The async twin of every data method; see the class comment for durability. */
+  readonly #acc: Access<K, V>;
+  /** The async twin of every data method; see the module comment for durability. */
   readonly promises: DatabasePromises<K, V>;
 
   /** @internal Use `open()`. */
   constructor(plugin: EnginePlugin, handle: EngineHandle, keys: Codec<K>, values: Codec<V>) {
-    this.#plugin = plugin;
-    this.#handle = handle;
-    this.#keys = keys;
-    this.#values = values;
-    this.promises = new DatabasePromises(this, (): EngineHandle => this.#open());
+    this.#acc = new Access(plugin, handle, keys, values);
+    this.promises = new DatabasePromises(this.#acc);
   }
 
   /** The engine's runtime name. */
   get engine(): string {
-    return this.#plugin.name;
+    return this.#acc.engine;
   }
 
-  get capabilities(): Capabilities {
-    return this.#plugin.capabilities;
+  /** What the engine supports (frozen); `sync` is false for async-only engines. */
+  get capabilities(): Readonly<Capabilities & { readonly sync: boolean }> {
+    return this.#acc.caps;
   }
 
   get isOpen(): boolean {
-    return this.#handle !== null;
-  }
-
-  #open(): EngineHandle {
-    const h = this.#handle;
-    if (h === null) throw closedError();
-    return h;
-  }
-
-  /** @internal */
-  _key(key: unknown, what = 'key'): Bytes {
-    const bytes = this.#keys.encode(key, what);
-    const caps = this.#plugin.capabilities;
-    if (caps.fixedSize !== undefined || caps.maxKeySize !== undefined) {
-      const n = byteLength(bytes);
-      if (caps.fixedSize !== undefined && n !== caps.fixedSize) {
-        throw invalidArgument(`the ${this.engine} engine takes keys of exactly ${caps.fixedSize} bytes; this ${what} has ${n}`);
-      }
-      if (caps.maxKeySize !== undefined && n > caps.maxKeySize) {
-        throw invalidArgument(`the ${this.engine} engine takes keys of at most ${caps.maxKeySize} bytes; this ${what} has ${n}`);
-      }
-    }
-    return bytes;
-  }
-
-  /** @internal */
-  _value(value: unknown): Bytes {
-    if (value === undefined) throw invalidArgument('value is missing (undefined); store an empty string or Buffer for an empty value');
-    const bytes = this.#values.encode(value, 'value');
-    const fixed = this.#plugin.capabilities.fixedSize;
-    if (fixed !== undefined && byteLength(bytes) !== fixed) {
-      throw invalidArgument(`the ${this.engine} engine takes values of exactly ${fixed} bytes; this value has ${byteLength(bytes)}`);
-    }
-    return bytes;
-  }
-
-  /** @internal */
-  _decodeKey(buf: Buffer): K {
-    return this.#keys.adopt(buf);
-  }
-
-  /** @internal */
-  _decodeValue(buf: Buffer): V {
-    return this.#values.adopt(buf);
-  }
-
-  /** @internal */
-  _require(capability: 'sorted' | 'iterators' | 'defrag' | 'reverse', method: string): void {
-    this.#open();
-    if (!this.#plugin.capabilities[capability]) {
-      const why = capability === 'sorted' ? 'it does not keep keys in order' : `it has no ${capability} support`;
-      throw new PmemkvError('NOT_SUPPORTED', `${method}() is not supported by the ${this.engine} engine: ${why}; see db.capabilities`);
-    }
+    return this.#acc.isOpen;
   }
 
   /**
@@ -143,89 +95,27 @@ export class Database<K = string, V = string> {
    * @throws PmemkvError OUT_OF_MEMORY when the pool is full (nothing changed), INVALID_ARGUMENT.
    */
   put(key: KeyInput, value: V | string | Buffer | Uint8Array): void {
-    const h = this.#open();
-    const k = this._key(key);
-    const v = this._value(value);
-    try {
-      h.put(k, v);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+    callSync(this.#acc, PUT, key, value);
   }
 
   /** The value of `key`, or `undefined` when it is not there. */
   get(key: KeyInput): V | undefined {
-    const h = this.#open();
-    const k = this._key(key);
-    try {
-      if (h.getInto !== undefined) {
-        const n = h.getInto(k, this.#scratch);
-        if (n < 0) return undefined;
-        if (n <= SCRATCH_BYTES) return this.#values.decode(this.#scratch, n);
-      }
-      const buf = h.get(k);
-      return buf === undefined ? undefined : this.#values.adopt(buf);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+    return callSync(this.#acc, GET, key) as V | undefined;
   }
 
   /** Whether `key` is there. */
   exists(key: KeyInput): boolean {
-    const h = this.#open();
-    const k = this._key(key);
-    try {
-      return h.exists(k);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+    return callSync(this.#acc, EXISTS, key);
   }
 
   /** Removes `key`: `true` when it was there, `false` when it was not (not an error). Durable when it returns. */
   remove(key: KeyInput): boolean {
-    const h = this.#open();
-    const k = this._key(key);
-    try {
-      return h.remove(k);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+    return callSync(this.#acc, REMOVE, key);
   }
 
   /** Applies `ops` in order: atomically (all or nothing, also across a crash) on engines with `transactions`, one by one otherwise. */
   batch(ops: readonly BatchOperation<V>[]): void {
-    const h = this.#open();
-    const encoded = this._batchOps(ops);
-    try {
-      h.batch(encoded);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
-  }
-
-  /** @internal */
-  _batchOps(ops: readonly BatchOperation<V>[]): BatchOp[] {
-    if (!Array.isArray(ops)) throw invalidArgument('batch() takes an array of { type: "put" | "del", key, value? }');
-    return ops.map((op, i) => {
-      if (op === null || typeof op !== 'object') throw invalidArgument(`batch operation ${i} must be an object`);
-      if (op.type === 'put') return { type: 'put', key: this._key(op.key, `batch[${i}].key`), value: this._value(op.value) };
-      if (op.type === 'del') return { type: 'del', key: this._key(op.key, `batch[${i}].key`) };
-      throw invalidArgument(`batch operation ${i} has type ${JSON.stringify((op as { type?: unknown }).type)}: use 'put' or 'del'`);
-    });
-  }
-
-  /** @internal Validates defrag arguments (pmemkv's rules). */
-  _defragArgs(startPercent: unknown, amountPercent: unknown): [number, number] {
-    this._require('defrag', 'defrag');
-    for (const [name, v] of [['startPercent', startPercent], ['amountPercent', amountPercent]] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) {
-        throw invalidArgument(`defrag ${name} must be a number from 0 to 100, got ${String(v)}`);
-      }
-    }
-    if ((startPercent as number) + (amountPercent as number) > 100) {
-      throw invalidArgument(`defrag startPercent + amountPercent must be at most 100, got ${String(startPercent)} + ${String(amountPercent)}`);
-    }
-    return [startPercent as number, amountPercent as number];
+    callSync(this.#acc, BATCH, ops);
   }
 
   /**
@@ -233,182 +123,77 @@ export class Database<K = string, V = string> {
    * @throws PmemkvError NOT_SUPPORTED (engine without defrag), INVALID_ARGUMENT, DEFRAG_ERROR.
    */
   defrag(startPercent = 0, amountPercent = 100): void {
-    const h = this.#open();
-    const [start, amount] = this._defragArgs(startPercent, amountPercent);
-    try {
-      h.defrag!(start, amount);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+    callSync(this.#acc, DEFRAG, startPercent, amountPercent);
   }
 
-  /** @internal */
-  _count(range: KeyRange | undefined): number {
-    const h = this.#open();
-    try {
-      return h.count(range);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
-  }
-
+  /** Number of entries. */
   countAll(): number {
-    return this._count(undefined);
+    return callSync(this.#acc, COUNT.All);
   }
   /** Number of keys `> key` (sorted engines). */
   countAbove(key: KeyInput): number {
-    return this._count(this._bounds('countAbove', [key, false], null));
+    return callSync(this.#acc, COUNT.Above, key);
   }
   /** Number of keys `>= key` (sorted engines). */
   countEqualAbove(key: KeyInput): number {
-    return this._count(this._bounds('countEqualAbove', [key, true], null));
+    return callSync(this.#acc, COUNT.EqualAbove, key);
   }
   /** Number of keys `< key` (sorted engines). */
   countBelow(key: KeyInput): number {
-    return this._count(this._bounds('countBelow', null, [key, false]));
+    return callSync(this.#acc, COUNT.Below, key);
   }
   /** Number of keys `<= key` (sorted engines). */
   countEqualBelow(key: KeyInput): number {
-    return this._count(this._bounds('countEqualBelow', null, [key, true]));
+    return callSync(this.#acc, COUNT.EqualBelow, key);
   }
   /** Number of keys strictly between `key1` and `key2` (sorted engines); 0 when `key1 >= key2`. */
   countBetween(key1: KeyInput, key2: KeyInput): number {
-    return this._count(this._bounds('countBetween', [key1, false], [key2, false]));
-  }
-
-  /** @internal A range of a count/get method (`null`: unbounded side); the engine must be sorted. */
-  _bounds(method: string, lower: Side | null, upper: Side | null): KeyRange {
-    this._require('sorted', method);
-    const range: { -readonly [P in keyof KeyRange]: KeyRange[P] } = {};
-    if (lower !== null) {
-      range.lower = this._key(lower[0], upper !== null ? 'key1' : 'key');
-      range.lowerInclusive = lower[1];
-    }
-    if (upper !== null) {
-      range.upper = this._key(upper[0], lower !== null ? 'key2' : 'key');
-      range.upperInclusive = upper[1];
-    }
-    return range;
-  }
-
-  /** @internal Turns iterate options into a walk plan, checking capabilities. */
-  _plan(options: IterateOptions | undefined, method: string): WalkPlan {
-    this._require('iterators', method);
-    if (options === undefined || options === null) return { range: undefined, reverse: false, limit: Infinity };
-    if (typeof options !== 'object') throw invalidArgument(`${method}() options must be an object of { gt, gte, lt, lte, reverse, limit }`);
-    for (const key of Object.keys(options)) {
-      if (!['gt', 'gte', 'lt', 'lte', 'reverse', 'limit'].includes(key)) {
-        throw invalidArgument(`${method}() does not know the option '${key}': use gt, gte, lt, lte, reverse, limit`);
-      }
-    }
-    const { gt, gte, lt, lte, reverse, limit } = options;
-    if (gt !== undefined && gte !== undefined) throw invalidArgument(`${method}(): give gt or gte, not both`);
-    if (lt !== undefined && lte !== undefined) throw invalidArgument(`${method}(): give lt or lte, not both`);
-    const hasBounds = gt !== undefined || gte !== undefined || lt !== undefined || lte !== undefined;
-    if (hasBounds) this._require('sorted', `${method}() with a range`);
-    if (reverse !== undefined && typeof reverse !== 'boolean') throw invalidArgument(`${method}(): reverse must be a boolean`);
-    if (reverse) this._require('reverse', `${method}() in reverse`);
-    let max = Infinity;
-    if (limit !== undefined && limit !== Infinity) {
-      if (typeof limit !== 'number' || !Number.isInteger(limit)) throw invalidArgument(`${method}(): limit must be an integer (or -1/Infinity for no limit)`);
-      max = limit < 0 ? Infinity : limit;
-    }
-    let range: KeyRange | undefined;
-    if (hasBounds) {
-      const r: { -readonly [P in keyof KeyRange]: KeyRange[P] } = {};
-      if (gt !== undefined) (r.lower = this._key(gt, 'gt')), (r.lowerInclusive = false);
-      if (gte !== undefined) (r.lower = this._key(gte, 'gte')), (r.lowerInclusive = true);
-      if (lt !== undefined) (r.upper = this._key(lt, 'lt')), (r.upperInclusive = false);
-      if (lte !== undefined) (r.upper = this._key(lte, 'lte')), (r.upperInclusive = true);
-      range = r;
-    }
-    return { range, reverse: reverse === true, limit: max };
-  }
-
-  /**
-   * @internal The next chunk of a walk: up to `want` entries after the resume point. Sorted
-   * engines resume after the last key of the previous chunk; unsorted ones are read in one go.
-   */
-  _nextRange(plan: WalkPlan, lastKey: Buffer): KeyRange {
-    const r = plan.range ?? {};
-    return plan.reverse
-      ? { ...r, upper: lastKey, upperInclusive: false }
-      : { ...r, lower: lastKey, lowerInclusive: false };
-  }
-
-  /** @internal Raw walk as [key, value] buffer pairs. */
-  *_walk(plan: WalkPlan): Generator<[Buffer, Buffer]> {
-    let remaining = plan.limit;
-    if (remaining === 0) return;
-    const sorted = this.#plugin.capabilities.sorted;
-    let range = plan.range;
-    let chunk = FIRST_CHUNK;
-    for (;;) {
-      const h = this.#open();
-      const want = sorted ? Math.min(chunk, remaining) : remaining;
-      let flat: Buffer[];
-      try {
-        flat = h.scan(range, plan.reverse, want);
-      } catch (err) {
-        throw toPmemkvError(err);
-      }
-      for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
-      const got = flat.length / 2;
-      remaining -= got;
-      if (!sorted || got < want || remaining <= 0) return;
-      range = this._nextRange({ ...plan, range }, flat[flat.length - 2]!);
-      chunk = Math.min(chunk * 4, MAX_CHUNK);
-    }
-  }
-
-  /** @internal */
-  _visit(method: string, range: KeyRange | undefined, cb: unknown): boolean {
-    if (typeof cb !== 'function') throw invalidArgument(`${method}() needs a callback (key, value) => boolean | void`);
-    const fn = cb as EntryCallback<K, V>;
-    for (const [k, v] of this._walk({ range, reverse: false, limit: Infinity })) {
-      if (fn(this.#keys.adopt(k), this.#values.adopt(v)) === true) return true;
-    }
-    return false;
+    return callSync(this.#acc, COUNT.Between, key1, key2);
   }
 
   /**
    * Calls `cb(key, value)` for every entry (in key order on sorted engines). Returns `true` when
    * the callback returned `true` and so stopped the walk (pmemkv's STOPPED_BY_CB), else `false`.
+   * An exception thrown by `cb` ends the walk and reaches the caller unchanged.
    */
   getAll(cb: EntryCallback<K, V>): boolean {
-    this.#open();
-    return this._visit('getAll', undefined, cb);
+    return visitSync(this.#acc, GET_ALL, [], cb);
   }
   /** Walks keys `> key` in order. */
   getAbove(key: KeyInput, cb: EntryCallback<K, V>): boolean {
-    return this._visit('getAbove', this._bounds('getAbove', [key, false], null), cb);
+    return visitSync(this.#acc, GET_RANGE.Above, [key], cb);
   }
   /** Walks keys `>= key` in order. */
   getEqualAbove(key: KeyInput, cb: EntryCallback<K, V>): boolean {
-    return this._visit('getEqualAbove', this._bounds('getEqualAbove', [key, true], null), cb);
+    return visitSync(this.#acc, GET_RANGE.EqualAbove, [key], cb);
   }
   /** Walks keys `< key` in order. */
   getBelow(key: KeyInput, cb: EntryCallback<K, V>): boolean {
-    return this._visit('getBelow', this._bounds('getBelow', null, [key, false]), cb);
+    return visitSync(this.#acc, GET_RANGE.Below, [key], cb);
   }
   /** Walks keys `<= key` in order. */
   getEqualBelow(key: KeyInput, cb: EntryCallback<K, V>): boolean {
-    return this._visit('getEqualBelow', this._bounds('getEqualBelow', null, [key, true]), cb);
+    return visitSync(this.#acc, GET_RANGE.EqualBelow, [key], cb);
   }
   /** Walks keys strictly between `key1` and `key2` in order (nothing when `key1 >= key2`). */
   getBetween(key1: KeyInput, key2: KeyInput, cb: EntryCallback<K, V>): boolean {
-    return this._visit('getBetween', this._bounds('getBetween', [key1, false], [key2, false]), cb);
+    return visitSync(this.#acc, GET_RANGE.Between, [key1, key2], cb);
   }
 
-  /** `[key, value]` pairs of `range`, in key order on sorted engines (any order otherwise). */
-  *entries(range?: IterateOptions): IterableIterator<[K, V]> {
-    for (const [k, v] of this._walk(this._plan(range, 'entries'))) yield [this.#keys.adopt(k), this.#values.adopt(v)];
+  /**
+   * `[key, value]` pairs of `range`, in key order on sorted engines (any order otherwise).
+   * Options are checked at the first `next()`.
+   */
+  entries(range?: IterateOptions): IterableIterator<[K, V]> {
+    return iterateSync(this.#acc, 'entries', range);
   }
-  *keys(range?: IterateOptions): IterableIterator<K> {
-    for (const [k] of this._walk(this._plan(range, 'keys'))) yield this.#keys.adopt(k);
+  /** The keys of `range`, as `entries`. */
+  keys(range?: IterateOptions): IterableIterator<K> {
+    return iterateSync(this.#acc, 'keys', range);
   }
-  *values(range?: IterateOptions): IterableIterator<V> {
-    for (const [, v] of this._walk(this._plan(range, 'values'))) yield this.#values.adopt(v);
+  /** The values of `range`, as `entries`. */
+  values(range?: IterateOptions): IterableIterator<V> {
+    return iterateSync(this.#acc, 'values', range);
   }
   [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
@@ -419,9 +204,8 @@ export class Database<K = string, V = string> {
    * (in any thread) is closed and no async work on it is in flight.
    */
   close(): void {
-    const h = this.#handle;
+    const h = this.#acc.detach();
     if (h === null) return;
-    this.#handle = null;
     try {
       h.close();
     } catch (err) {
@@ -432,192 +216,88 @@ export class Database<K = string, V = string> {
   [Symbol.dispose](): void {
     this.close();
   }
-
-  /** @internal For DatabasePromises. */
-  _handle(): EngineHandle {
-    return this.#open();
-  }
 }
 
 /**
  * The async twins of Database's data methods (`db.promises`), run off the JS thread by native
  * engines (in parallel on concurrent engines). Arguments are encoded and copied before the
- * method returns, so callers may reuse their buffers at once.
+ * method returns, so callers may reuse their buffers at once. Bad input rejects; no method
+ * throws synchronously. On async-only engines these are the only data methods.
  */
 export class DatabasePromises<K, V> {
-  readonly #db: Database<K, V>;
-  readonly #handle: () => EngineHandle;
-  readonly #isOpen = (): boolean => this.#db.isOpen;
+  readonly #acc: Access<K, V>;
 
   /** @internal */
-  constructor(db: Database<K, V>, handle: () => EngineHandle) {
-    this.#db = db;
-    this.#handle = handle;
-  }
-
-  async #call<T>(run: (h: EngineHandle) => Promise<T> | T): Promise<T> {
-    const h = this.#handle();
-    try {
-      return await run(h);
-    } catch (err) {
-      throw toPmemkvError(err);
-    }
+  constructor(acc: Access<K, V>) {
+    this.#acc = acc;
   }
 
   put(key: KeyInput, value: V | string | Buffer | Uint8Array): Promise<void> {
-    return this.#start(() => {
-      const k = this.#db._key(key);
-      const v = this.#db._value(value);
-      return this.#call((h) => (h.async ? h.async.put(k, v) : later(() => h.put(k, v), this.#isOpen)));
-    });
+    return callAsync(this.#acc, PUT, key, value);
   }
-
   get(key: KeyInput): Promise<V | undefined> {
-    return this.#start(async () => {
-      const k = this.#db._key(key);
-      const buf = await this.#call((h) => (h.async ? h.async.get(k) : later(() => h.get(k), this.#isOpen)));
-      return buf === undefined ? undefined : this.#db._decodeValue(buf);
-    });
+    return callAsync(this.#acc, GET, key) as Promise<V | undefined>;
   }
-
   exists(key: KeyInput): Promise<boolean> {
-    return this.#start(() => {
-      const k = this.#db._key(key);
-      return this.#call((h) => (h.async ? h.async.exists(k) : later(() => h.exists(k), this.#isOpen)));
-    });
+    return callAsync(this.#acc, EXISTS, key);
   }
-
   remove(key: KeyInput): Promise<boolean> {
-    return this.#start(() => {
-      const k = this.#db._key(key);
-      return this.#call((h) => (h.async ? h.async.remove(k) : later(() => h.remove(k), this.#isOpen)));
-    });
+    return callAsync(this.#acc, REMOVE, key);
   }
-
   batch(ops: readonly BatchOperation<V>[]): Promise<void> {
-    return this.#start(() => {
-      const encoded = this.#db._batchOps(ops);
-      return this.#call((h) => (h.async ? h.async.batch(encoded) : later(() => h.batch(encoded), this.#isOpen)));
-    });
+    return callAsync(this.#acc, BATCH, ops);
   }
-
   defrag(startPercent = 0, amountPercent = 100): Promise<void> {
-    return this.#start(() => {
-      const [s, a] = this.#db._defragArgs(startPercent, amountPercent);
-      return this.#call((h) => (h.async?.defrag ? h.async.defrag(s, a) : later(() => h.defrag!(s, a), this.#isOpen)));
-    });
-  }
-
-  #count(range: () => KeyRange | undefined): Promise<number> {
-    return this.#start(() => {
-      const r = range();
-      return this.#call((h) => (h.async ? h.async.count(r) : later(() => h.count(r), this.#isOpen)));
-    });
+    return callAsync(this.#acc, DEFRAG, startPercent, amountPercent);
   }
 
   countAll(): Promise<number> {
-    return this.#count(() => undefined);
+    return callAsync(this.#acc, COUNT.All);
   }
   countAbove(key: KeyInput): Promise<number> {
-    return this.#count(() => this.#db._bounds('countAbove', [key, false], null));
+    return callAsync(this.#acc, COUNT.Above, key);
   }
   countEqualAbove(key: KeyInput): Promise<number> {
-    return this.#count(() => this.#db._bounds('countEqualAbove', [key, true], null));
+    return callAsync(this.#acc, COUNT.EqualAbove, key);
   }
   countBelow(key: KeyInput): Promise<number> {
-    return this.#count(() => this.#db._bounds('countBelow', null, [key, false]));
+    return callAsync(this.#acc, COUNT.Below, key);
   }
   countEqualBelow(key: KeyInput): Promise<number> {
-    return this.#count(() => this.#db._bounds('countEqualBelow', null, [key, true]));
+    return callAsync(this.#acc, COUNT.EqualBelow, key);
   }
   countBetween(key1: KeyInput, key2: KeyInput): Promise<number> {
-    return this.#count(() => this.#db._bounds('countBetween', [key1, false], [key2, false]));
+    return callAsync(this.#acc, COUNT.Between, key1, key2);
   }
 
   /** Async walk in chunks; the callback runs on the JS thread between chunks. */
-  async *#walk(plan: WalkPlan): AsyncGenerator<[Buffer, Buffer]> {
-    let remaining = plan.limit;
-    if (remaining === 0) return;
-    const sorted = this.#db.capabilities.sorted;
-    let range = plan.range;
-    let chunk = FIRST_CHUNK;
-    for (;;) {
-      const want = sorted ? Math.min(chunk, remaining) : remaining;
-      const r = range;
-      const flat = await this.#call((h) => (h.async ? h.async.scan(r, plan.reverse, want) : later(() => h.scan(r, plan.reverse, want), this.#isOpen)));
-      for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
-      const got = flat.length / 2;
-      remaining -= got;
-      if (!sorted || got < want || remaining <= 0) return;
-      range = this.#db._nextRange({ ...plan, range }, flat[flat.length - 2]!);
-      chunk = Math.min(chunk * 4, MAX_CHUNK);
-    }
-  }
-
-  #visit(method: string, range: () => KeyRange | undefined, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#start(async () => {
-      const r = range();
-      if (typeof cb !== 'function') throw invalidArgument(`${method}() needs a callback (key, value) => boolean | void`);
-      for await (const [k, v] of this.#walk({ range: r, reverse: false, limit: Infinity })) {
-        if (cb(this.#db._decodeKey(k), this.#db._decodeValue(v)) === true) return true;
-      }
-      return false;
-    });
-  }
-
   getAll(cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getAll', () => undefined, cb);
+    return visitAsync(this.#acc, GET_ALL, [], cb);
   }
   getAbove(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getAbove', () => this.#db._bounds('getAbove', [key, false], null), cb);
+    return visitAsync(this.#acc, GET_RANGE.Above, [key], cb);
   }
   getEqualAbove(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getEqualAbove', () => this.#db._bounds('getEqualAbove', [key, true], null), cb);
+    return visitAsync(this.#acc, GET_RANGE.EqualAbove, [key], cb);
   }
   getBelow(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getBelow', () => this.#db._bounds('getBelow', null, [key, false]), cb);
+    return visitAsync(this.#acc, GET_RANGE.Below, [key], cb);
   }
   getEqualBelow(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getEqualBelow', () => this.#db._bounds('getEqualBelow', null, [key, true]), cb);
+    return visitAsync(this.#acc, GET_RANGE.EqualBelow, [key], cb);
   }
   getBetween(key1: KeyInput, key2: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
-    return this.#visit('getBetween', () => this.#db._bounds('getBetween', [key1, false], [key2, false]), cb);
+    return visitAsync(this.#acc, GET_RANGE.Between, [key1, key2], cb);
   }
 
   /** Async iteration (`for await`), in key order on sorted engines. Options are checked at the first `next()`. */
-  async *entries(range?: IterateOptions): AsyncIterableIterator<[K, V]> {
-    for await (const [k, v] of this.#walk(this.#db._plan(range, 'entries'))) yield [this.#db._decodeKey(k), this.#db._decodeValue(v)];
+  entries(range?: IterateOptions): AsyncIterableIterator<[K, V]> {
+    return iterateAsync(this.#acc, 'entries', range);
   }
-  async *keys(range?: IterateOptions): AsyncIterableIterator<K> {
-    for await (const [k] of this.#walk(this.#db._plan(range, 'keys'))) yield this.#db._decodeKey(k);
+  keys(range?: IterateOptions): AsyncIterableIterator<K> {
+    return iterateAsync(this.#acc, 'keys', range);
   }
-  async *values(range?: IterateOptions): AsyncIterableIterator<V> {
-    for await (const [, v] of this.#walk(this.#db._plan(range, 'values'))) yield this.#db._decodeValue(v);
+  values(range?: IterateOptions): AsyncIterableIterator<V> {
+    return iterateAsync(this.#acc, 'values', range);
   }
-
-  /** Runs argument checks inside the promise, so bad input rejects instead of throwing synchronously. */
-  #start<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return fn();
-    } catch (err) {
-      return Promise.reject(toPmemkvError(err));
-    }
-  }
-}
-
-/**
- * Runs a sync engine call in a later turn, for engines without async twins. `isOpen` is checked
- * again when the call runs: a database closed in between rejects instead of reaching a closed handle.
- */
-function later<T>(fn: () => T, isOpen: () => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        if (!isOpen()) throw closedError();
-        resolve(fn());
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
 }

@@ -24,5 +24,7 @@ export {
   type EngineHandle,
   type EnginePlugin,
   type KeyRange,
+  type ThreadModel,
+  type UnorderedChunk,
 } from './contract';
 export { blackhole } from './engines/blackhole';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { blackhole, open, PmemkvError, registerEngine, Status, type Capabilities, type EngineHandle, type EnginePlugin } from '../src';
+import { blackhole, CONTRACT_VERSION, open, PmemkvError, registerEngine, Status, type Capabilities, type EngineHandle, type EnginePlugin } from '../src';
 import { toPmemkvError } from '../src/errors';
 
 /** A handle over a plain Map that records every call it receives. */
@@ -25,13 +25,22 @@ function recordingPlugin(name: string, capabilities: Partial<Capabilities>, fail
       calls.push('scan');
       return [...data].slice(0, limit).flatMap(([k, v]) => [Buffer.from(k, 'latin1'), Buffer.from(v)]);
     },
+    // Walks in key order; the token is the last key handed out.
+    scanUnordered: (token, limit) => {
+      calls.push('scanUnordered');
+      const after = token?.toString('latin1');
+      const rest = [...data.keys()].sort().filter((k) => after === undefined || k > after);
+      const chunk = rest.slice(0, limit);
+      const entries = chunk.flatMap((k) => [Buffer.from(k, 'latin1'), Buffer.from(data.get(k)!)]);
+      return chunk.length < rest.length ? { entries, next: Buffer.from(chunk[chunk.length - 1]!, 'latin1') } : { entries };
+    },
     batch: () => void calls.push('batch'),
     defrag: () => void calls.push('defrag'),
     close: () => void calls.push('close'),
   };
   const plugin: EnginePlugin = {
     name,
-    contractVersion: 1,
+    contractVersion: CONTRACT_VERSION,
     capabilities: { persistent: false, concurrent: false, sorted: false, iterators: false, reverse: false, transactions: false, defrag: false, ...capabilities },
     configSchema: { type: 'object', properties: {} },
     open: () => handle,
@@ -55,6 +64,7 @@ describe('errors', () => {
     expect(Status).toEqual({
       OK: 0, UNKNOWN_ERROR: 1, NOT_FOUND: 2, NOT_SUPPORTED: 3, INVALID_ARGUMENT: 4, CONFIG_PARSING_ERROR: 5, CONFIG_TYPE_ERROR: 6,
       STOPPED_BY_CB: 7, OUT_OF_MEMORY: 8, WRONG_ENGINE_NAME: 9, TRANSACTION_SCOPE_ERROR: 10, DEFRAG_ERROR: 11, COMPARATOR_MISMATCH: 12,
+      POOL_LOCKED: 13,
     });
     const e = new PmemkvError('OUT_OF_MEMORY', 'full');
     expect([e.code, e.status, e.name, e instanceof Error]).toEqual(['OUT_OF_MEMORY', 8, 'PmemkvError', true]);
@@ -252,5 +262,44 @@ describe('async twins on engines without native async work', () => {
     const foreign = require('node:vm').runInNewContext("Object.assign(new Error('pool is full'), { code: 'OUT_OF_MEMORY' })");
     expect(foreign instanceof Error).toBe(false);
     expect(toPmemkvError(foreign)).toMatchObject({ code: 'OUT_OF_MEMORY', message: 'pool is full' });
+  });
+});
+
+describe('capability messages read as English and name the engine, the method and what to do', () => {
+  test('every message a capability check can produce', async () => {
+    recordingPlugin('flat', { iterators: true });
+    recordingPlugin('bare', {});
+    recordingPlugin('forward', { iterators: true, sorted: true });
+    const flat = open('flat');
+    const bare = open('bare');
+    const forward = open('forward');
+    const cb = () => {};
+    const cases: [() => unknown, string][] = [
+      [() => flat.countAbove('a'), 'countAbove() is not available on the flat engine: it does not keep keys in order, so it cannot count or walk a key range; see db.capabilities'],
+      [() => flat.getBetween('a', 'b', cb), 'getBetween() is not available on the flat engine: it does not keep keys in order, so it cannot count or walk a key range; see db.capabilities'],
+      [() => [...flat.entries({ gt: 'a' })], 'entries() cannot take a key range (gt, gte, lt, lte) on the flat engine: it does not keep keys in order; iterate without bounds, or use a sorted engine; see db.capabilities'],
+      [() => [...flat.entries({ reverse: true })], 'entries() cannot iterate in reverse on the flat engine: it does not keep keys in order; see db.capabilities'],
+      [() => [...forward.keys({ reverse: true })], 'keys() cannot iterate in reverse on the forward engine: it iterates in ascending key order only; see db.capabilities'],
+      [() => [...bare.values()], 'values() is not available on the bare engine: it has no iterators; visit every entry with getAll(callback) instead; see db.capabilities'],
+      [() => bare.defrag(), 'defrag() is not available on the bare engine: it does not implement defragmentation; see db.capabilities'],
+    ];
+    for (const [run, message] of cases) {
+      const e = thrown(run);
+      expect(e.code).toBe('NOT_SUPPORTED');
+      expect(e.message).toBe(message);
+      expect(e.message).not.toMatch(/\(\)\s*\w*\(\)|in reverse\(\)|with a range\(\)/);
+    }
+    await expect(flat.promises.countEqualBelow('a')).rejects.toMatchObject({ message: cases[0]![1].replace('countAbove', 'countEqualBelow') });
+    await expect(bare.promises.defrag()).rejects.toMatchObject({ message: cases[6]![1] });
+  });
+});
+
+describe('POOL_LOCKED', () => {
+  test('status 13, and an engine error with that code keeps it', () => {
+    expect(Status.POOL_LOCKED).toBe(13);
+    const locked = Object.assign(new Error('the pool /dev/shm/x.kv is open in another process'), { code: 'POOL_LOCKED' });
+    expect(toPmemkvError(locked)).toMatchObject({ code: 'POOL_LOCKED', status: 13, message: 'the pool /dev/shm/x.kv is open in another process' });
+    const foreign = require('node:vm').runInNewContext("Object.assign(new Error('locked'), { code: 'POOL_LOCKED' })");
+    expect(toPmemkvError(foreign)).toMatchObject({ code: 'POOL_LOCKED', status: 13 });
   });
 });

@@ -2,10 +2,11 @@
  * The config error matrix. For every engine: a config given as a JSON string works like the
  * object; a JSON text that does not parse is CONFIG_PARSING_ERROR; a known key with a value of
  * the wrong type is CONFIG_TYPE_ERROR; an unknown key is INVALID_ARGUMENT whose message
- * suggests the nearest known key. For persistent engines also: no config or no path,
- * create_if_missing together with create_or_error_if_exists (the message names both), a size
- * below 8 MiB when creating, opening a missing pool without a create flag, and
- * create_or_error_if_exists (or its alias force_create) on an existing pool are errors that
+ * suggests the nearest known key, inherited names such as `__proto__` and `toString` included;
+ * a flag other than 0, 1, false or true is CONFIG_TYPE_ERROR. For persistent engines also: no
+ * config or no path, create_if_missing together with create_or_error_if_exists (the message
+ * names both), a size below 8 MiB when creating, opening a missing pool without a create flag,
+ * and create_or_error_if_exists (or its alias force_create) on an existing pool are errors that
  * create nothing and leave an existing pool intact.
  */
 import { describe, expect } from '@jest/globals';
@@ -13,6 +14,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { open, PmemkvError } from '../index';
 import { expectCode } from './assert-error';
 import { type Suite, withoutCreateFlags } from './suite';
+import * as via from './via';
 
 const MIB = 1024 * 1024;
 
@@ -23,10 +25,10 @@ export function configErrors(s: Suite): void {
   describe('config errors', () => {
     s.usePool();
 
-    s.test('a config given as a JSON string works like the object', () => {
+    s.test('a config given as a JSON string works like the object', async () => {
       const db = s.pool.open(JSON.stringify(s.pool.config()));
-      db.put(k, v);
-      expect(db.get(k)).toBe(s.behaviour === 'store' ? v : undefined);
+      await via.put(s, db, k, v);
+      expect(await via.get(s, db, k)).toBe(s.behaviour === 'store' ? v : undefined);
     });
 
     s.test('a JSON text that does not parse is CONFIG_PARSING_ERROR', () => {
@@ -50,6 +52,24 @@ export function configErrors(s: Suite): void {
       const base = s.pool.config();
       for (const [typo, meant] of [['create_if_mising', 'create_if_missing'], ['pth', 'path'], ['sise', 'size']] as const) {
         expectCode(`open with the unknown key ${typo}`, () => s.pool.open({ ...base, [typo]: base[meant] ?? 1 }), 'INVALID_ARGUMENT', typo, meant);
+      }
+      expect(readdirSync(s.pool.dir)).toEqual([]);
+    });
+
+    s.test('inherited names (__proto__, constructor, toString) are unknown keys; a flag takes only 0, 1, false or true', () => {
+      const base = s.pool.config();
+      const literal = { ...base, ['__proto__']: 1 };
+      const defined = Object.defineProperty({ ...base }, '__proto__', { value: 1, enumerable: true });
+      expectCode('open with an own __proto__ key (literal)', () => s.pool.open(literal), 'INVALID_ARGUMENT', '__proto__');
+      expectCode('open with an own __proto__ key (defineProperty)', () => s.pool.open(defined), 'INVALID_ARGUMENT', '__proto__');
+      const text = JSON.stringify(base);
+      const json = `{"__proto__":1${text === '{}' ? '}' : `,${text.slice(1)}`}`;
+      expectCode('open with a JSON __proto__ key', () => s.pool.open(json), 'INVALID_ARGUMENT', '__proto__');
+      for (const name of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+        expectCode(`open with the key ${name}`, () => s.pool.open({ ...base, [name]: 1 }), 'INVALID_ARGUMENT', name);
+      }
+      for (const bad of [2, -1, 0.5]) {
+        expectCode(`open with create_if_missing: ${bad}`, () => s.pool.open({ ...withoutCreateFlags(base), create_if_missing: bad }), 'CONFIG_TYPE_ERROR', 'create_if_missing', '0, 1, false or true');
       }
       expect(readdirSync(s.pool.dir)).toEqual([]);
     });
@@ -89,26 +109,26 @@ export function configErrors(s: Suite): void {
         expect(existsSync(s.pool.path())).toBe(false);
       });
 
-      s.test('create_or_error_if_exists (and force_create) on an existing pool fails and leaves it intact', () => {
+      s.test('create_or_error_if_exists (and force_create) on an existing pool fails and leaves it intact', async () => {
         const db = s.pool.fresh();
-        db.put(k, v);
+        await via.put(s, db, k, v);
         db.close();
         const base = withoutCreateFlags(s.pool.config());
         expect(() => s.pool.open({ ...base, create_or_error_if_exists: 1 })).toThrow(PmemkvError);
         expect(() => s.pool.open({ ...base, create_or_error_if_exists: true })).toThrow(PmemkvError);
         expect(() => s.pool.open({ ...base, force_create: 1 })).toThrow(PmemkvError);
         const again = s.pool.reopen();
-        expect(again.get(k)).toBe(v);
-        expect(again.countAll()).toBe(1);
+        expect(await via.get(s, again, k)).toBe(v);
+        expect(await via.countAll(s, again)).toBe(1);
       });
 
-      s.test('create_or_error_if_exists creates a new pool when none exists', () => {
+      s.test('create_or_error_if_exists creates a new pool when none exists', async () => {
         const db = s.pool.open({ ...withoutCreateFlags(s.pool.config()), create_or_error_if_exists: 1 });
-        db.put(k, v);
-        expect(db.get(k)).toBe(v);
+        await via.put(s, db, k, v);
+        expect(await via.get(s, db, k)).toBe(v);
         db.close();
         expect(existsSync(s.pool.path())).toBe(true);
-        expect(s.pool.reopen().get(k)).toBe(v);
+        expect(await via.get(s, s.pool.reopen(), k)).toBe(v);
       });
     }
   });

@@ -6,6 +6,7 @@ import type { Database } from '../index';
 import { SortedModel, showEntries } from './model';
 import type { Random } from './random';
 import type { Suite } from './suite';
+import * as via from './via';
 
 /**
  * Puts `count` random entries (random keys, so some are overwritten) into `db` and a new model.
@@ -17,6 +18,19 @@ export function fillRandom(s: Suite, db: Database<Buffer, Buffer>, rng: Random, 
     const k = s.shape.randomKey(rng);
     const v = s.shape.randomValue(rng, maxValue);
     db.put(k, v);
+    model.put(k, v);
+  }
+  return model;
+}
+
+/** `fillRandom` through the promises twins on async-only engines (the sync puts otherwise). */
+export async function fillRandomVia(s: Suite, db: Database<Buffer, Buffer>, rng: Random, count: number, maxValue = 48): Promise<SortedModel> {
+  if (s.caps.sync) return fillRandom(s, db, rng, count, maxValue);
+  const model = new SortedModel();
+  for (let i = 0; i < count; i++) {
+    const k = s.shape.randomKey(rng);
+    const v = s.shape.randomValue(rng, maxValue);
+    await db.promises.put(k, v);
     model.put(k, v);
   }
   return model;
@@ -43,6 +57,22 @@ export function expectSameContents(s: Suite, db: Database<Buffer, Buffer>, model
     }
   }
   const walked = dump(db);
+  const expected = showEntries(model.entries());
+  if (s.caps.sorted) expect(walked).toEqual(expected);
+  else expect([...walked].sort()).toEqual([...expected].sort());
+}
+
+/** `expectSameContents` through the promises twins on async-only engines (the sync methods otherwise). */
+export async function expectSameContentsVia(s: Suite, db: Database<Buffer, Buffer>, model: SortedModel): Promise<void> {
+  if (s.caps.sync) return expectSameContents(s, db, model);
+  expect(await db.promises.countAll()).toBe(model.size);
+  for (const [k, v] of model.entries()) {
+    const got = await db.promises.get(k);
+    if (got === undefined || !got.equals(v)) {
+      expect(showEntries([[k, got ?? Buffer.from('<missing>')]])).toEqual(showEntries([[k, v]]));
+    }
+  }
+  const walked = showEntries(await via.getAll(s, db));
   const expected = showEntries(model.entries());
   if (s.caps.sorted) expect(walked).toEqual(expected);
   else expect([...walked].sort()).toEqual([...expected].sort());

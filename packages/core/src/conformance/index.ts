@@ -19,11 +19,16 @@
  * persistence, capacity and crash consistency (persistent); or, for `behaviour: 'sink'`
  * engines, the sink expectations instead of the data groups.
  *
+ * Async-only engines (`capabilities.sync` false) run lifecycle, capability gates (their sync
+ * methods refused), config errors and the promises twins, which then check every result against
+ * the reference model; every other group drives the sync methods and is listed as skipped, with
+ * the reason in its describe block's name.
+ *
  * Pools live in a fresh temporary directory per test (under PMEMKV_TEST_DIR, else /dev/shm, else
  * the OS temp dir), removed after the test. Randomized tests print their seed on failure; set
  * PMEMKV_CONFORMANCE_SEED to replay it.
  */
-import { describe } from '@jest/globals';
+import { describe, test } from '@jest/globals';
 import { isAbsolute } from 'node:path';
 import { findEngine, registerEngine } from '../index';
 import { argumentChecks } from './arguments';
@@ -74,6 +79,26 @@ function checkOptions(options: ConformanceOptions): void {
   }
 }
 
+/** The groups an async-only engine does not run (those its capabilities would otherwise select). */
+function asyncOnlySkips(s: Suite): string[] {
+  const c = s.caps;
+  const groups = ['argument checking', c.persistent ? 'persistence' : 'volatility'];
+  if (s.behaviour === 'sink') return [...groups, 'sink behaviour'];
+  groups.push('point operations', 'binary safety', 'batch', 'walk callbacks', 'encodings');
+  if (c.sorted) groups.push('sorted ranges', 'sorted iteration');
+  else if (c.iterators) groups.push('unsorted iteration');
+  if (c.defrag) groups.push('defrag');
+  if (c.persistent) groups.push('capacity', 'crash consistency');
+  return groups;
+}
+
+/** Lists `groups` as skipped tests under a describe block named for the reason, so reports show them. */
+function skipped(reason: string, groups: readonly string[]): void {
+  describe(reason, () => {
+    for (const group of groups) test.skip(group, () => {});
+  });
+}
+
 /**
  * Registers the conformance tests for `options.engine` in the current jest test file. Call it
  * at the top level of a test file (or inside a describe block).
@@ -82,10 +107,18 @@ function checkOptions(options: ConformanceOptions): void {
 export function runConformanceSuite(options: ConformanceOptions): void {
   checkOptions(options);
   if (options.plugin !== undefined) registerEngine(options.plugin);
-  const caps = (options.plugin ?? findEngine(options.engine)).capabilities;
-  const s = new Suite(options, caps, baseSeed());
+  const s = new Suite(options, (options.plugin ?? findEngine(options.engine)).capabilities, baseSeed());
+  const caps = s.caps;
 
   describe(`conformance: ${s.engine}`, () => {
+    if (!caps.sync) {
+      lifecycle(s);
+      configErrors(s);
+      gates(s);
+      promises(s);
+      skipped('skipped: the engine is async-only (capabilities.sync is false) and these groups drive the sync methods', asyncOnlySkips(s));
+      return;
+    }
     lifecycle(s);
     argumentChecks(s);
     configErrors(s);

@@ -9,6 +9,7 @@
 import { afterEach, beforeEach, test as jestTest } from '@jest/globals';
 import { join } from 'node:path';
 import { open, type Capabilities, type Database, type OpenOptions } from '../index';
+import { resolveCapabilities, type ResolvedCapabilities } from '../internal/access';
 import type { KeyEncodingName, ValueEncodingName } from '../index';
 import { KeyShape } from './keys';
 import type { Behaviour, ConformanceOptions } from './options';
@@ -110,7 +111,8 @@ export class PoolFixture {
 export class Suite {
   readonly options: ConformanceOptions;
   readonly engine: string;
-  readonly caps: Capabilities;
+  /** The plugin's capabilities as `db.capabilities` shows them (`sync` filled in). */
+  readonly caps: ResolvedCapabilities;
   readonly behaviour: Behaviour;
   readonly scale: number;
   readonly seed: number;
@@ -120,11 +122,11 @@ export class Suite {
   constructor(options: ConformanceOptions, caps: Capabilities, seed: number) {
     this.options = options;
     this.engine = options.engine;
-    this.caps = caps;
+    this.caps = resolveCapabilities(caps);
     this.behaviour = options.behaviour ?? 'store';
     this.scale = options.scale ?? 1;
     this.seed = seed;
-    this.shape = new KeyShape(caps);
+    this.shape = new KeyShape(this.caps);
     this.pool = new PoolFixture(this);
   }
 

@@ -1,9 +1,10 @@
 /**
  * blackhole: accepts everything and keeps nothing (pmemkv's blackhole). Puts and removes
- * succeed, reads find nothing, counts are 0, walks and iteration are empty. Useful to measure
- * the cost of the API itself and as a config-free stand-in.
+ * succeed, reads find nothing, counts are 0, walks and iteration are empty (its unordered walk
+ * ends at the first chunk). Useful to measure the cost of the API itself and as a config-free
+ * stand-in.
  */
-import type { EngineHandle, EnginePlugin } from '../contract';
+import { CONTRACT_VERSION, type EngineHandle, type EnginePlugin } from '../contract';
 
 function openBlackhole(): EngineHandle {
   return {
@@ -27,6 +28,9 @@ function openBlackhole(): EngineHandle {
     scan() {
       return [];
     },
+    scanUnordered() {
+      return { entries: [] };
+    },
     batch() {},
     close() {},
   };
@@ -34,8 +38,9 @@ function openBlackhole(): EngineHandle {
 
 export const blackhole: EnginePlugin = {
   name: 'blackhole',
-  contractVersion: 1,
+  contractVersion: CONTRACT_VERSION,
   packageName: '@pmemkv/core',
+  threadModel: 'thread-safe',
   capabilities: {
     persistent: false,
     concurrent: true,

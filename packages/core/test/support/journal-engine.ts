@@ -246,6 +246,8 @@ export function createJournalPlugin(options: JournalPluginOptions = {}): EngineP
     name: options.name ?? 'journal',
     contractVersion: CONTRACT_VERSION,
     packageName: '@pmemkv/core (test support)',
+    threadModel: 'serialized',
+    layout: { name: 'pmemkv_journal', version: VERSION },
     capabilities: JOURNAL_CAPABILITIES,
     configSchema: { type: 'object', properties: {} },
     open(config: EngineConfig): EngineHandle {

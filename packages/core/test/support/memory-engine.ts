@@ -33,11 +33,12 @@ function engineError(code: string, message: string): Error {
 }
 
 /** Copies bytes the caller may reuse once the call returns. */
-function own(bytes: Bytes): Bytes {
+export function own(bytes: Bytes): Bytes {
   return typeof bytes === 'string' ? bytes : Buffer.from(bytes);
 }
 
-function later<T>(fn: () => T): Promise<T> {
+/** Runs `fn` in a later turn, as native async work would. */
+export function later<T>(fn: () => T): Promise<T> {
   return new Promise((resolve, reject) => setImmediate(() => {
     try {
       resolve(fn());
@@ -134,6 +135,7 @@ export function createMemoryPlugin(options: MemoryPluginOptions = {}): EnginePlu
     name: options.name ?? 'memory',
     contractVersion: CONTRACT_VERSION,
     packageName: '@pmemkv/core (test support)',
+    threadModel: 'thread-safe',
     capabilities: { ...MEMORY_CAPABILITIES, ...options.capabilities },
     configSchema: { type: 'object', properties: {} },
     open: () => {
