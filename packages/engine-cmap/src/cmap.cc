@@ -75,9 +75,10 @@ CMap::CMap(std::unique_ptr<Pool> pool)
 // that sets the magic (OpenRoot), so a crash leaves either a zero root (initialized again on
 // the next open) or a complete table.
 Status CMap::Init() {
-  Status s = OpenRoot<Root>(*pool_, "cmap", kMagic, kLayoutVersion, [](Root* root) -> Status {
+  const size_t seg0 = SegmentBuckets(0) * sizeof(Bucket);
+  Status s = OpenRoot<Root>(*pool_, "cmap", kMagic, kLayoutVersion, [&](Root* root) -> Status {
     PMEMoid seg;
-    Status st = TxAlloc(SegmentBuckets(0) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
+    Status st = TxAlloc(seg0, kTypeSegment, &seg, /*zero=*/true, pool_->AllocFlags(seg0));
     if (!st.ok()) return st;
     root->segments[0] = seg;
     root->bucket_count = kBaseBuckets;
@@ -198,7 +199,7 @@ Status CMap::Put(Slice key, Slice value) {
   PMEMoid* const found = FindLink(b, h, key);
   PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
   ActionList acts(pop_);
-  const PMEMoid fresh = acts.Reserve(size, kTypeEntry);
+  const PMEMoid fresh = acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size));
   if (OID_IS_NULL(fresh)) {
     stripe.lock.unlock();
     return Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool (" +
@@ -397,7 +398,8 @@ void CMap::MaybeGrow() noexcept {
 bool CMap::AllocateSegment(unsigned s) noexcept {
   Status st = RunTx(pop_, [&]() -> Status {
     PMEMoid seg;
-    Status r = TxAlloc(SegmentBuckets(s) * sizeof(Bucket), kTypeSegment, &seg, /*zero=*/true);
+    const size_t bytes = SegmentBuckets(s) * sizeof(Bucket);
+    Status r = TxAlloc(bytes, kTypeSegment, &seg, /*zero=*/true, pool_->AllocFlags(bytes));
     if (!r.ok()) return r;
     r = TxAddRange(&root_->segments[s], sizeof(PMEMoid));
     if (r.ok()) root_->segments[s] = seg;

@@ -235,7 +235,8 @@ Status Tree3::FreeEmptyLeaves(const std::vector<LeafNode*>& empty) {
 
 Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot** kv) {
   PMEMoid oid = OID_NULL;
-  Status s = pmemkv::TxAlloc(KVSlot::AllocSize(key.size(), value.size()), kKVSlotTypeNum, &oid);
+  const uint64_t size = KVSlot::AllocSize(key.size(), value.size());
+  Status s = pmemkv::TxAlloc(size, kKVSlotTypeNum, &oid, /*zero=*/false, pool_->AllocFlags(size));
   if (!s.ok()) return s;
   // A new object needs no snapshot; libpmemobj flushes it at commit.
   KVSlot* p = static_cast<KVSlot*>(pmemobj_direct(oid));
@@ -253,7 +254,7 @@ Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot*
 // REQUIRES: inside RunTx.
 Status Tree3::TxNewLeaf(Leaf** leaf, PoolOffset* off) {
   PMEMoid oid = OID_NULL;
-  Status s = pmemkv::TxAlloc(sizeof(Leaf), kLeafTypeNum, &oid, /*zero=*/true);
+  Status s = pmemkv::TxAlloc(sizeof(Leaf), kLeafTypeNum, &oid, /*zero=*/true, pool_->AllocFlags(sizeof(Leaf)));
   if (!s.ok()) return s;
   CrashPoint("leaf allocated");
   s = TxAddRange(&root_->head, sizeof(root_->head));

@@ -220,12 +220,12 @@ inline Status TxWrite(void* dst, const void* src, size_t n) {
   return s;
 }
 
-// Allocates an object of `n` bytes (zeroed when `zero`) with `type_num`. It becomes permanent
-// at commit and is freed by an abort or a crash before commit. On failure *out is untouched:
-// OUT_OF_MEMORY when the pool is full, INVALID_ARGUMENT for n == 0 or above
-// PMEMOBJ_MAX_ALLOC_SIZE. REQUIRES: inside RunTx.
-inline Status TxAlloc(size_t n, uint64_t type_num, PMEMoid* out, bool zero = false) {
-  PMEMoid oid = pmemobj_tx_xalloc(n, type_num, POBJ_XALLOC_NO_ABORT | (zero ? POBJ_XALLOC_ZERO : 0));
+// Allocates an object of `n` bytes (zeroed when `zero`) with `type_num`; `flags` are the
+// allocation class flags, Pool::AllocFlags(n). It becomes permanent at commit and is freed by
+// an abort or a crash before commit. On failure *out is untouched: OUT_OF_MEMORY when the pool
+// is full, INVALID_ARGUMENT for n == 0 or above PMEMOBJ_MAX_ALLOC_SIZE. REQUIRES: inside RunTx.
+inline Status TxAlloc(size_t n, uint64_t type_num, PMEMoid* out, bool zero = false, uint64_t flags = 0) {
+  PMEMoid oid = pmemobj_tx_xalloc(n, type_num, POBJ_XALLOC_NO_ABORT | (zero ? POBJ_XALLOC_ZERO : 0) | flags);
   if (OID_IS_NULL(oid)) return TxStatus(errno, "cannot allocate " + std::to_string(n) + " bytes");
   *out = oid;
   return Status::OK();
