@@ -37,9 +37,11 @@ import { binary } from './binary';
 import { callbacks } from './callbacks';
 import { capacity } from './capacity';
 import { configErrors } from './config-errors';
+import { churn } from './churn';
 import { crash } from './crash';
 import { defrag } from './defrag';
 import { encodings } from './encodings';
+import { files } from './files';
 import { gates, hasGates } from './gates';
 import { iteration } from './iteration';
 import { lifecycle } from './lifecycle';
@@ -140,6 +142,8 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     if (caps.persistent) {
       capacity(s);
       crash(s);
+      files(s);
+      churn(s);
     }
   });
 }
