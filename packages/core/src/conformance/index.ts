@@ -16,8 +16,9 @@
  * argument checking, lifecycle (use after close, Symbol.dispose), capability gates
  * (NOT_SUPPORTED), the config error matrix, and by capability: sorted ranges and iteration
  * against a reference model (sorted), unsorted iteration (iterators), defrag (defrag),
- * persistence, capacity and crash consistency (persistent); or, for `behaviour: 'sink'`
- * engines, the sink expectations instead of the data groups.
+ * persistence, capacity, crash consistency, files that are not pools and mixed-size churn
+ * (persistent); or, for `behaviour: 'sink'` engines, the sink expectations instead of the data
+ * groups.
  *
  * Async-only engines (`capabilities.sync` false) run lifecycle, capability gates (their sync
  * methods refused), config errors and the promises twins, which then check every result against
