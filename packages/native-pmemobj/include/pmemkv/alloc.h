@@ -18,8 +18,8 @@
 //   unit (B)         32   64   136   272   544   1088   2176   4352    8704   17408   34816
 //   largest request 496 1008  2160  4336  8688  17392  34800  69616  139248  278512  557040
 //
-// - Internal waste is under one unit per object: under 32 B in the smallest class, under
-//   14 % of the object above it (about 4 % on average over uniform sizes). The units from 136 B up
+// - Internal waste is under one unit per object: under 32 B in the smallest class, under 14 %
+//   of the object above it (about 4 % on average over uniform sizes). The units from 136 B up
 //   are 17/16 of a power of two, so a power-of-two value plus up to 1/16 of it in overhead
 //   (key, engine header, allocation header) fills exactly 8 or 16 units: a 1 KiB value with a
 //   16 B key and an 8 B engine header wastes 24 B.
@@ -54,6 +54,9 @@
 // 25 % of the pool live. A pool filled with 40 B objects and emptied then filled with 64 KiB
 // objects as a fresh one does. Large fixed values lose up to 5 % against the default classes'
 // 4 MiB runs of one object per unit: the price of a mix of sizes not filling the pool.
+// Through the engines (`pnpm --filter @pmemkv/bench capacity`, 64 MiB, 16-byte keys, values of
+// 16 B / 1 KiB / 64 KiB): cmap 12.5 / 76 / 86 % -> 21.3 / 77.7 / 86.4 %, tree3 17 / 88 / 92 %
+// -> 40.0 / 88.1 / 86.4 %; the conformance churn (churn.ts) passes on both.
 //
 // Compatibility: the classes are not part of the pool format (objects carry their own size
 // and runs their own unit size), so any pool opens with any class set. libpmemobj reuses the
