@@ -93,7 +93,8 @@ export interface AsyncEngineHandle {
   exists(key: Bytes): Promise<boolean>;
   remove(key: Bytes): Promise<boolean>;
   count(range: KeyRange | undefined): Promise<number>;
-  scan(range: KeyRange | undefined, reverse: boolean, limit: number): Promise<Buffer[]>;
+  /** As `EngineHandle.scan` (present where the sync one is). */
+  scan?(range: KeyRange | undefined, reverse: boolean, limit: number): Promise<Buffer[]>;
   /** Only on unsorted engines: as `EngineHandle.scanUnordered`. */
   scanUnordered?(token: Buffer | undefined, limit: number): Promise<UnorderedChunk>;
   batch(ops: readonly BatchOp[]): Promise<void>;
@@ -134,9 +135,10 @@ export interface EngineHandle {
    * order (descending when `reverse`). Sorted engines: core reads a long walk in chunks of at
    * most 1024 entries, each resuming after the last key of the one before. Unsorted engines are
    * walked with `scanUnordered`; only one that has neither iterators nor `scanUnordered` gets a
-   * single `scan(undefined, false, Infinity)` call, for `getAll`.
+   * single `scan(undefined, false, Infinity)` call, for `getAll`. Required on sorted engines and on
+   * unsorted engines without `scanUnordered`; an unsorted engine with `scanUnordered` may omit it.
    */
-  scan(range: KeyRange | undefined, reverse: boolean, limit: number): Buffer[];
+  scan?(range: KeyRange | undefined, reverse: boolean, limit: number): Buffer[];
   /**
    * Unsorted engines (required when `iterators` is set and `sorted` is not): one chunk of a full
    * walk in the engine's own order. `token` is `undefined` for the first chunk and the previous

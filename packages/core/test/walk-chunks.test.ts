@@ -123,7 +123,7 @@ describe('sorted walks page through scan with range resumption', () => {
         wrap: (handle: EngineHandle) => {
           const { scan } = handle;
           handle.scan = (range, reverse, limit) => {
-            const flat = scan(range, reverse, limit);
+            const flat = scan!(range, reverse, limit);
             stats.calls++;
             stats.maxLimit = Math.max(stats.maxLimit, limit);
             stats.handedOut += flat.length / 2;

@@ -110,6 +110,8 @@ function checkHandle(plugin: EnginePlugin, caps: ResolvedCapabilities, handle: E
     problem = caps.sync
       ? 'has unsorted iterators but its handle has no scanUnordered() (required by engine contract 2)'
       : 'has unsorted iterators but its handle has no async.scanUnordered() (required by engine contract 2 of an async-only engine)';
+  } else if ((caps.sorted || !walksUnordered(caps, handle)) && typeof (caps.sync ? handle.scan : handle.async?.scan) !== 'function') {
+    problem = caps.sync ? 'has no scan() on its handle (required of sorted engines)' : 'has no async.scan() on its handle (required of sorted engines)';
   }
   if (problem === undefined) return;
   try {

@@ -90,13 +90,13 @@ function resumeAfter(range: KeyRange | undefined, reverse: boolean, lastKey: Buf
 
 function fetchSync(mode: WalkMode, h: EngineHandle, req: ChunkRequest): UnorderedChunk {
   if (mode === 'unordered') return h.scanUnordered!(req.token, req.limit);
-  return { entries: h.scan(req.range, req.reverse, req.limit) };
+  return { entries: h.scan!(req.range, req.reverse, req.limit) };
 }
 
 function fetchAsync<K, V>(acc: Access<K, V>, method: string, h: EngineHandle, req: ChunkRequest): Promise<UnorderedChunk> {
   const sync = () => fetchSync(acc.walkMode, h, req);
   if (acc.walkMode === 'unordered') return offTurn(acc, method, h.async?.scanUnordered && (() => h.async!.scanUnordered!(req.token, req.limit)), sync);
-  return offTurn(acc, method, h.async && (async () => ({ entries: await h.async!.scan(req.range, req.reverse, req.limit) })), sync);
+  return offTurn(acc, method, h.async?.scan && (async () => ({ entries: await h.async!.scan!(req.range, req.reverse, req.limit) })), sync);
 }
 
 /** Raw sync walk of `plan` as [key, value] buffer pairs the caller owns. */

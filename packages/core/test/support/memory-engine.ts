@@ -112,7 +112,7 @@ export function storeHandle(store: SortedStore, onClose: () => void = () => {}):
     },
     scan: (r, reverse, limit) => {
       const rr = copyRange(r);
-      return later(() => handle.scan(rr, reverse, limit));
+      return later(() => handle.scan!(rr, reverse, limit));
     },
     batch: (ops) => {
       const copied = ops.map((op) => ({ type: op.type, key: own(op.key), ...(op.value !== undefined ? { value: own(op.value) } : {}) }));
