@@ -5,6 +5,8 @@
 #include <pmemkv/testing.h>
 
 #include <libpmemobj.h>
+
+#include <cerrno>
 #include <unistd.h>
 
 #include <atomic>
@@ -264,6 +266,44 @@ PMEMKV_TEST(TestWalkChunksAcrossGrowth) {
   CHECK(chunks > kStable / 64);
   std::string unused;
   CHECK(e->WalkChunk("not a token", 7, col, &unused, &more).code() == pmemkv::Code::kInvalidArgument);
+}
+
+// Called inside an application's own libpmemobj transaction, a mutation is refused with
+// TRANSACTION_SCOPE_ERROR and changes nothing (cmap publishes with the action API, outside any
+// transaction of its own, so the SDK checks it at the publish).
+PMEMKV_TEST(TestInsideForeignTransaction) {
+  Config c = PoolConfig("foreign", 8ull << 20);
+  auto e = OpenOrDie(c);
+  CHECK_OK(e->Put("k", "old"));
+  PMEMobjpool* other = pmemobj_create(pmemkv::testing::PoolPath("app").c_str(), "app", 8ull << 20, 0600);
+  CHECK(other != nullptr);
+  CHECK(pmemobj_tx_begin(other, nullptr, TX_PARAM_NONE) == 0);
+  const Status put = e->Put("k", "new");
+  const Status put_new = e->Put("fresh", "x");
+  const Status remove = e->Remove("k");
+  pmemobj_tx_abort(ECANCELED);
+  pmemobj_tx_end();
+  pmemobj_close(other);
+  CHECK(put.code() == pmemkv::Code::kTransactionScopeError);
+  CHECK(put_new.code() == pmemkv::Code::kTransactionScopeError);
+  CHECK(remove.code() == pmemkv::Code::kTransactionScopeError);
+  std::string v;
+  CHECK(GetValue(*e, "k", &v) && v == "old");
+  CHECK(!GetValue(*e, "fresh", &v));
+  CHECK(CountAll(*e) == 1);
+}
+
+// The smallest pool (8 MiB) holds large values: the table starts at 16 KiB and grows.
+PMEMKV_TEST(TestSmallPoolTakesLargeValues) {
+  Config c = PoolConfig("small-large", 8ull << 20);
+  auto e = OpenOrDie(c);
+  const std::string big(100 << 10, 'b');
+  int stored = 0;
+  while (stored < 100 && e->Put(Key(stored), big).ok()) ++stored;
+  std::printf("    8 MiB pool: %d values of 100 KiB\n", stored);
+  CHECK(stored >= 20);
+  std::string v;
+  for (int i = 0; i < stored; ++i) CHECK(GetValue(*e, Key(i), &v) && v == big);
 }
 
 PMEMKV_TEST(TestOutOfMemory) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -454,6 +455,31 @@ void TestEmptyLeavesFreed() {
   unlink(path.c_str());
 }
 
+// Called inside an application's own libpmemobj transaction, mutations and batches are refused
+// with TRANSACTION_SCOPE_ERROR and change nothing.
+void TestInsideForeignTransaction() {
+  const std::string path = PoolPath("foreign");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  CHECK_OK(t->Put("k", "old"));
+  PMEMobjpool* other = pmemobj_create(PoolPath("app").c_str(), "app", 8 << 20, 0600);
+  CHECK(other != nullptr);
+  CHECK(pmemobj_tx_begin(other, nullptr, TX_PARAM_NONE) == 0);
+  const pmemkv::Status put = t->Put("k", "new");
+  const pmemkv::Status first = t->Put("fresh", "x");
+  const pmemkv::Status remove = t->Remove("k");
+  const pmemkv::Status batch = t->Batch({{true, "b", "1"}});
+  pmemobj_tx_abort(ECANCELED);
+  pmemobj_tx_end();
+  pmemobj_close(other);
+  for (const pmemkv::Status& s : {put, first, remove, batch}) CHECK(s.code() == pmemkv::Code::kTransactionScopeError);
+  CHECK(Dump(t.get()) == (Entries{{"k", "old"}}));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+  unlink(PoolPath("app").c_str());
+}
+
 // A batch is one transaction: all of it or none, including a failure in its last operation,
 // and the DRAM index follows the pool either way.
 void TestBatch() {
@@ -754,5 +780,6 @@ PMEMKV_TEST(PoolFullDuringSplitsLeavesTreeIntact) { TestOutOfSpaceDuringSplit();
 PMEMKV_TEST(LayoutNameAndVersionCheckedDamagedPoolsRefused) { TestLayoutChecks(); }
 PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
 PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
+PMEMKV_TEST(InsideAForeignTransactionIsTransactionScopeError) { TestInsideForeignTransaction(); }
 
 int main() { return pmemkv::testing::RunAll(); }
