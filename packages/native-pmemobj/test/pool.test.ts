@@ -58,13 +58,6 @@ describe('create_or_error_if_exists', () => {
     expect(e.message).toContain('already exists');
     expect(e.message).toContain('create_if_missing');
   });
-
-  test('force_create is its deprecated alias', () => {
-    const file = fresh();
-    fixture.open({ path: file, size: 8 * MiB, force_create: true }).close();
-    const e = thrown(() => fixture.open({ path: file, size: 8 * MiB, force_create: true }));
-    expect(e.message).toContain('already exists');
-  });
 });
 
 describe('no create flag', () => {
@@ -199,7 +192,7 @@ describe('a pool open elsewhere', () => {
 
 describe('config values', () => {
   test('engine keys of the wrong type are CONFIG_TYPE_ERROR', () => {
-    const e = thrown(() => fixture.open({ path: fresh(), size: 8 * MiB, create_if_missing: true, extra: { a: 1 } }));
+    const e = thrown(() => fixture.open({ path: fresh(), size: 8 * MiB, create_if_missing: true, extra: () => 1 }));
     expect(e.code).toBe('CONFIG_TYPE_ERROR');
     expect(e.message).toContain('config.extra');
   });

@@ -1,7 +1,8 @@
 /**
  * A full pool (persistent engines): filling the smallest pool (8 MiB) ends in OUT_OF_MEMORY;
  * the refused put changed nothing, every entry written before stays readable (also after a
- * reopen), and the database accepts writes again once space is freed.
+ * reopen), and the database accepts writes again once space is freed. The smallest pool is
+ * usable: it holds large values (100 KiB) from the first put, and most of it holds payload.
  */
 import { describe, expect } from '@jest/globals';
 import { MIN_POOL_SIZE, PmemkvError } from '../index';
@@ -16,6 +17,25 @@ export function capacity(s: Suite): void {
 
   describe('capacity', () => {
     s.usePool();
+
+    if (shape.fixed === undefined) {
+      s.test('the smallest pool (8 MiB) takes 100 KiB values from the first put: at least 2 MiB of them', (rng) => {
+        const db = s.pool.open({ ...s.pool.config(), size: MIN_POOL_SIZE }, buffers);
+        const value = rng.bytes(100 * 1024);
+        let stored = 0;
+        for (; stored < 80; stored++) {
+          try {
+            db.put(Buffer.from(`large-${stored}`), value);
+          } catch (err) {
+            if (!(err instanceof PmemkvError) || err.code !== 'OUT_OF_MEMORY') throw err;
+            break;
+          }
+        }
+        expect(stored).toBeGreaterThanOrEqual(20);
+        for (let j = 0; j < stored; j++) expect(db.get(Buffer.from(`large-${j}`))?.equals(value)).toBe(true);
+        db.close();
+      });
+    }
 
     s.test('a full pool reports OUT_OF_MEMORY, keeps what it holds, and takes writes again once space is freed', (rng) => {
       const config = { ...s.pool.config(), size: MIN_POOL_SIZE };
