@@ -23,8 +23,11 @@ beforeAll(() => {
   fixture = loadFixture();
 });
 afterAll(() => {
-  expect(fixture.livePaths()).toEqual([]);
-  removeTempDir(dir);
+  try {
+    expect(fixture.livePaths()).toEqual([]);
+  } finally {
+    removeTempDir(dir);
+  }
 });
 
 interface ChildResult {
