@@ -24,10 +24,11 @@
  * would exceed it fails with OUT_OF_MEMORY and writes nothing.
  *
  * Several handles on the same path in one process share one store (refcounted); the file is
- * closed with the last handle. `bufferRecords` > 1 makes a deliberately unsafe variant that
+ * closed with the last handle. Another process's open of the same path is POOL_LOCKED while a
+ * `<path>.lock` file names a live process; a path that is not a regular file is refused. `bufferRecords` > 1 makes a deliberately unsafe variant that
  * acknowledges operations before writing them (for the crash test's self-test).
  */
-import { closeSync, existsSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { CONTRACT_VERSION, type BatchOp, type Bytes, type Capabilities, type EngineConfig, type EngineHandle, type EnginePlugin } from '../../src/contract';
@@ -190,8 +191,54 @@ function load(path: string): Shared {
   return shared;
 }
 
+/** What is at `path` when it is not a regular file (the engine refuses it), else undefined. */
+function notAFile(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Takes the lock file beside the journal (`<path>.lock`, holding the owner's pid) for this
+ * process: POOL_LOCKED while a live process holds it; a lock left by a process that died is
+ * taken over.
+ */
+function lock(path: string): void {
+  const lockPath = `${path}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+    const owner = Number(readFileSync(lockPath, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(owner, 0);
+      alive = owner !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (alive) throw engineError('POOL_LOCKED', `the pool ${path} is in use by process ${owner}: close it there first`);
+    rmSync(lockPath, { force: true });
+  }
+  throw engineError('POOL_LOCKED', `the pool ${path} is in use: its lock file could not be taken`);
+}
+
 function openShared(config: EngineConfig): Shared {
   const path = resolve(config.path!);
+  const kind = notAFile(path);
+  if (kind !== undefined) throw engineError('INVALID_ARGUMENT', `the pool ${path} is ${kind}, not a journal file: give the path of a file`);
   const exists = existsSync(path);
   if (config.create_or_error_if_exists && exists) throw engineError('INVALID_ARGUMENT', `the pool ${path} already exists (create_or_error_if_exists)`);
   const shared = openPools.get(path);
@@ -202,7 +249,14 @@ function openShared(config: EngineConfig): Shared {
     }
     createFile(path, config.size!);
   }
-  const loaded = load(path);
+  lock(path);
+  let loaded: Shared;
+  try {
+    loaded = load(path);
+  } catch (err) {
+    rmSync(`${path}.lock`, { force: true });
+    throw err;
+  }
   openPools.set(path, loaded);
   return loaded;
 }
@@ -258,6 +312,7 @@ export function createJournalPlugin(options: JournalPluginOptions = {}): EngineP
         flush(shared);
         closeSync(shared.fd);
         openPools.delete(shared.path);
+        rmSync(`${shared.path}.lock`, { force: true });
       });
       const write = (ops: readonly BatchOp[], asBatch: boolean) => {
         let used = shared.used;
