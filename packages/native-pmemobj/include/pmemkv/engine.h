@@ -200,8 +200,10 @@ class Engine {
   virtual Status Defrag(double start_percent, double amount_percent);
 
   // The readers lock of a kSingleWriter or kSerialized engine: the SDK holds it shared around
-  // reads. Held exclusively through an ExclusiveSection.
-  RwLock& readers_lock() noexcept { return readers_; }
+  // reads. Held exclusively through an ExclusiveSection. A spin lock: a single-writer engine's
+  // exclusive sections are short (a DRAM publish), and a reader that parked in the kernel for
+  // one would pay two context switches per write; waiters yield after a short spin.
+  RwSpinLock& readers_lock() noexcept { return readers_; }
 
   // Holds this engine's readers lock exclusively for its lifetime. Reentrant on one thread:
   // inside a section, ExcludeReaders and nested sections of the same engine do not lock again.
@@ -243,7 +245,7 @@ class Engine {
     return holder;
   }
 
-  RwLock readers_;
+  RwSpinLock readers_;
 };
 
 // Derived walks and counts, for engines that override Walk or Count only in part.

@@ -4,8 +4,7 @@
 //               hash table): readers share it, a writer excludes everyone, and a waiting writer
 //               holds back new readers so that a stream of readers cannot starve it.
 //   RwLock      a blocking reader-writer lock (pthread_rwlock, writers preferred) for sections
-//               that may last as long as a persistent transaction: the readers lock of
-//               single-writer and serialized engines.
+//               long enough that waiters should sleep rather than spin.
 //
 // Thread-safety: every method may be called concurrently from any thread.
 #pragma once

@@ -104,7 +104,7 @@ class LiveEngine {
           return f(e);
         case kSingleWriter:
           if (kind == CallKind::kRead) {
-            ReadLockGuard guard(e.readers_lock());
+            SharedLockGuard guard(e.readers_lock());
             return f(e);
           }
           if (kind == CallKind::kWrite && info_.descriptor.narrow_write_lock) {
