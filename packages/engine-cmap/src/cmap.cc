@@ -1,6 +1,7 @@
 #include "cmap.h"
 
 #include <pmemkv/actions.h>
+#include <pmemkv/batch.h>
 #include <pmemkv/root.h>
 #include <pmemkv/tx.h>
 
@@ -247,6 +248,148 @@ Status CMap::Remove(Slice key) {
   if (s.ok()) AccountChange(stripe, -1);
   stripe.lock.unlock();
   return s;
+}
+
+// Batch (layout.h "batch"). Per bucket touched, the chain after the batch is built in DRAM:
+// its entries in their old order, each replaced by its new entry or dropped when the batch
+// puts or removes its key, then the batch's new keys in front. New entries are reserved,
+// filled with their final `next` and persisted while unreachable; one publish then sets every
+// link of the old chains whose target changes (bucket heads and `next` of entries that stay)
+// and frees every replaced or removed entry. A crash before the publish leaves every chain as
+// it was (the reservations are released at the next open); after it, all as planned (I3, I4).
+Status CMap::Batch(const std::vector<BatchOp>& ops) {
+  bool grow = false;
+  Status s = BatchLocked(ops, &grow);
+  if (grow) MaybeGrow();  // after the locks are released: growth takes them itself
+  return s;
+}
+
+Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].key.size() > kMaxPart || ops[i].value.size() > kMaxPart)
+      return BatchOpError(i, Status::InvalidArgument("cmap keys and values are limited to 4 GiB - 1 bytes each"));
+  if (ops.empty()) return Status::OK();
+  SharedLockGuard numbering(grow_lock_);  // no split while the plan uses the bucket numbering
+  const uint64_t n = bucket_count_.load(std::memory_order_acquire);
+  std::vector<PlannedOp> plan;
+  std::vector<uint64_t> stripe_ids;
+  try {
+    plan = PlanBatch(ops, [n](Slice key) { return BucketOf(HashKey(key.data(), key.size()), n); });
+    for (const PlannedOp& p : plan) stripe_ids.push_back(p.lock & (kStripes - 1));
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("cmap: no memory (DRAM) to plan this batch");
+  }
+  std::sort(stripe_ids.begin(), stripe_ids.end());
+  stripe_ids.erase(std::unique(stripe_ids.begin(), stripe_ids.end()), stripe_ids.end());
+  for (uint64_t id : stripe_ids) stripes_[id].lock.lock();
+  struct Unlock {
+    CMap* map;
+    const std::vector<uint64_t>& ids;
+    ~Unlock() {
+      for (size_t i = ids.size(); i-- > 0;) map->stripes_[ids[i]].lock.unlock();
+    }
+  } unlock{this, stripe_ids};
+
+  ActionList acts(pop_);
+  std::vector<int64_t> delta(stripe_ids.size(), 0);  // entry count change per locked stripe
+  try {
+    struct Node {
+      PMEMoid oid;
+      bool fresh;
+    };
+    std::vector<Node> chain;
+    std::vector<const PlannedOp*> in_bucket;
+    for (size_t first = 0; first < plan.size();) {
+      const uint64_t b = plan[first].lock;
+      size_t last = first;
+      while (last < plan.size() && plan[last].lock == b) ++last;
+      in_bucket.clear();
+      for (size_t j = first; j < last; ++j) in_bucket.push_back(&plan[j]);
+      int64_t& stripe_delta = delta[std::lower_bound(stripe_ids.begin(), stripe_ids.end(), b & (kStripes - 1)) - stripe_ids.begin()];
+
+      // The new chain: existing entries (replaced or dropped), then new keys in front.
+      chain.clear();
+      std::vector<bool> matched(in_bucket.size(), false);
+      Status s;
+      auto fresh_entry = [&](const PlannedOp& p, PMEMoid* out) -> Status {
+        const BatchOp& op = *p.op;
+        const size_t size = sizeof(Entry) + op.key.size() + op.value.size();
+        const PMEMoid oid = acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size));
+        if (OID_IS_NULL(oid))
+          return BatchOpError(p.index, Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool"));
+        Entry* e = EntryAt(oid);
+        e->hash = HashKey(op.key.data(), op.key.size());
+        e->key_size = static_cast<uint32_t>(op.key.size());
+        e->value_size = static_cast<uint32_t>(op.value.size());
+        std::memcpy(e->key(), op.key.data(), op.key.size());
+        std::memcpy(e->key() + op.key.size(), op.value.data(), op.value.size());
+        *out = oid;
+        return Status::OK();
+      };
+      for (PMEMoid cur = BucketAt(b)->head; !OID_IS_NULL(cur); cur = EntryAt(cur)->next) {
+        const Entry* e = EntryAt(cur);
+        size_t hit = in_bucket.size();
+        for (size_t j = 0; j < in_bucket.size(); ++j) {
+          const std::string& k = in_bucket[j]->op->key;
+          if (!matched[j] && e->key_size == k.size() && std::memcmp(e->key(), k.data(), k.size()) == 0) {
+            hit = j;
+            break;
+          }
+        }
+        if (hit == in_bucket.size()) {
+          chain.push_back({cur, false});
+          continue;
+        }
+        matched[hit] = true;
+        if (!acts.Free(cur)) return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
+        if (in_bucket[hit]->op->is_put) {
+          PMEMoid oid;
+          if (!(s = fresh_entry(*in_bucket[hit], &oid)).ok()) return s;
+          chain.push_back({oid, true});
+        } else {
+          --stripe_delta;
+        }
+      }
+      std::vector<Node> front;
+      for (size_t j = 0; j < in_bucket.size(); ++j) {
+        if (matched[j] || !in_bucket[j]->op->is_put) continue;  // a remove of a missing key changes nothing
+        PMEMoid oid;
+        if (!(s = fresh_entry(*in_bucket[j], &oid)).ok()) return s;
+        front.push_back({oid, true});
+        ++stripe_delta;
+      }
+      chain.insert(chain.begin(), front.begin(), front.end());
+
+      // Links: fresh entries get their final `next` now (they are unreachable); the head and
+      // the `next` of entries that stay get an action when their target changes.
+      PMEMoid* link = &BucketAt(b)->head;
+      bool link_is_fresh = false;
+      for (size_t j = 0; j <= chain.size(); ++j) {
+        const PMEMoid target = j < chain.size() ? chain[j].oid : OID_NULL;
+        if (link_is_fresh) {
+          *link = target;
+        } else if (!SameOid(*link, target)) {
+          if (!acts.SetLink(link, target)) return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
+        }
+        if (j == chain.size()) break;
+        link = &EntryAt(chain[j].oid)->next;
+        link_is_fresh = chain[j].fresh;
+      }
+      for (const Node& node : chain)
+        if (node.fresh) {
+          const Entry* e = EntryAt(node.oid);
+          pmemobj_persist(pop_, e, sizeof(Entry) + e->key_size + e->value_size);  // durable before reachable
+        }
+      first = last;
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
+  }
+  Status s = acts.Publish();
+  if (!s.ok()) return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
+  for (size_t i = 0; i < stripe_ids.size(); ++i)
+    if (delta[i] != 0 && AccountChange(stripes_[stripe_ids[i]], delta[i]) && delta[i] > 0) *grow = true;
+  return Status::OK();
 }
 
 bool CMap::AccountChange(Stripe& stripe, int64_t delta) noexcept {

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "layout.h"
 
@@ -37,6 +38,7 @@ constexpr EngineDescriptor kDescriptor = {
     .layout_version = kLayoutVersion,
     .thread_model = kThreadSafe,
     .persistent = true,
+    .transactions = true,
     .defrag = true,
 };
 
@@ -73,6 +75,12 @@ class CMap final : public Engine {
   // with pmemobj_defrag, a chunk of buckets at a time under their stripe locks.
   // DEFRAG_ERROR when libpmemobj reports a failure (entries stay valid either way).
   Status Defrag(double start_percent, double amount_percent) override;
+  // All of `ops` or none, across a crash too (layout.h "batch"): the last operation on each key
+  // takes effect, every new entry is written and persisted while unreachable, and one publish
+  // relinks every chain the batch changes. Holds grow_lock_ shared (the numbering stays fixed)
+  // and the stripes of every bucket involved, taken in ascending order like every
+  // multi-stripe locker. Errors name the operation; nothing is applied then.
+  Status Batch(const std::vector<BatchOp>& ops) override;
 
   // Number of buckets in use (for tests and diagnostics).
   uint64_t bucket_count() const noexcept { return bucket_count_.load(std::memory_order_acquire); }
@@ -103,6 +111,8 @@ class CMap final : public Engine {
 
   Status Init();
   Status Recount();
+  // Batch under the locks; *grow is set when the table should grow afterwards.
+  Status BatchLocked(const std::vector<BatchOp>& ops, bool* grow);
 
   char* Direct(const PMEMoid& oid) const noexcept { return base_ + oid.off; }
   Entry* EntryAt(const PMEMoid& oid) const noexcept { return reinterpret_cast<Entry*>(Direct(oid)); }

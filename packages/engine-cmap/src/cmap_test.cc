@@ -306,6 +306,88 @@ PMEMKV_TEST(TestSmallPoolTakesLargeValues) {
   for (int i = 0; i < stored; ++i) CHECK(GetValue(*e, Key(i), &v) && v == big);
 }
 
+// Batches: random mixes of puts, overwrites and removes (many per bucket, duplicates
+// included) agree with a model, across growth and a reopen; a batch that does not fit
+// changes nothing and names its operation.
+PMEMKV_TEST(TestBatch) {
+  Config c = PoolConfig("batch", 32ull << 20);
+  auto e = OpenOrDie(c);
+  std::map<std::string, std::string> model;
+  uint64_t seed = 7;
+  auto next = [&seed] { return seed = seed * 6364136223846793005ull + 1442695040888963407ull; };
+  for (int round = 0; round < 60; ++round) {
+    std::vector<pmemkv::BatchOp> ops;
+    const int n = 1 + static_cast<int>(next() % 400);
+    for (int i = 0; i < n; ++i) {
+      const std::string k = Key(static_cast<int>(next() % 3000));
+      if (next() % 3 == 0) {
+        ops.push_back({false, k, ""});
+        model.erase(k);
+      } else {
+        std::string v(next() % 200, static_cast<char>('a' + round % 26));
+        ops.push_back({true, k, v});
+        model[k] = v;
+      }
+    }
+    CHECK_OK(e->Batch(ops));
+  }
+  CHECK(CountAll(*e) == model.size());
+  Collect all;
+  CHECK_OK(e->Walk(KeyRange{}, false, all));
+  CHECK(all.duplicates == 0);
+  CHECK(all.seen == model);
+  // Too big for the pool: nothing of it is applied, the error names the operation.
+  std::vector<pmemkv::BatchOp> big;
+  for (int i = 0; i < 50; ++i) big.push_back({true, Key(i), "changed"});
+  for (int i = 50; i < 100; ++i) big.push_back({false, Key(i), ""});
+  big.push_back({true, "huge", std::string(40u << 20, 'h')});
+  const Status s = e->Batch(big);
+  CHECK(s.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(s.message().find("batch operation 100") != std::string::npos);
+  Collect after;
+  CHECK_OK(e->Walk(KeyRange{}, false, after));
+  CHECK(after.seen == model);
+  e.reset();
+  auto again = OpenOrDie(c);
+  CHECK(CountAll(*again) == model.size());
+  Collect reopened;
+  CHECK_OK(again->Walk(KeyRange{}, false, reopened));
+  CHECK(reopened.seen == model);
+}
+
+// Batches on several threads beside single puts and walks, on overlapping keys while the table
+// grows: no deadlock, and every batch is applied whole (each writes one value to all its keys).
+PMEMKV_TEST(TestConcurrentBatches) {
+  Config c = PoolConfig("batch-threads", 64ull << 20);
+  auto e = OpenOrDie(c);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 300; ++round) {
+        std::vector<pmemkv::BatchOp> ops;
+        const std::string v = "t" + std::to_string(t) + "r" + std::to_string(round);
+        for (int i = 0; i < 50; ++i) ops.push_back({true, Key((round * 37 + i * 11 + t) % 5000), v});
+        if (!e->Batch(ops).ok()) ++failures;
+      }
+    });
+  threads.emplace_back([&] {
+    for (int i = 0; i < 20000; ++i)
+      if (!e->Put(Key(10000 + i), "single").ok()) ++failures;
+  });
+  threads.emplace_back([&] {
+    for (int i = 0; i < 20; ++i) {
+      Collect col;
+      if (!e->Walk(KeyRange{}, false, col).ok() || col.duplicates != 0) ++failures;
+    }
+  });
+  for (auto& th : threads) th.join();
+  CHECK(failures.load() == 0);
+  Collect all;
+  CHECK_OK(e->Walk(KeyRange{}, false, all));
+  CHECK(all.seen.size() == CountAll(*e));
+}
+
 PMEMKV_TEST(TestOutOfMemory) {
   Config c = PoolConfig("oom", 8ull << 20);
   auto e = OpenOrDie(c);

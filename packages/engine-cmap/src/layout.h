@@ -54,6 +54,9 @@
 //            entry before the old one) is set to it, and the old entry is freed. A torn put
 //            leaves the old value (not published) or the new one; never a mix.
 //   remove   publish: the link to the victim is set past it, and the victim is freed.
+//   batch    every new entry reserved, filled (its final `next` included) and persisted while
+//            unreachable; one publish sets every changed link of every bucket the batch
+//            touches and frees every replaced or removed entry: all of the batch or none.
 //   split    publish: bucket_count + k, and every link of the k parent chains and k new
 //            chains whose target changes. A torn split leaves all of them as before (I3 holds
 //            under the old bucket_count) or all as after.
