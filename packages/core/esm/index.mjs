@@ -5,6 +5,9 @@ import core from '../dist/index.js';
 export const {
   open,
   Database,
+  Transaction,
+  ChainedBatch,
+  AsyncChainedBatch,
   DatabasePromises,
   PmemkvError,
   Status,

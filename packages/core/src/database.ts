@@ -23,12 +23,14 @@
  * Both classes are thin: each method is one call into the shared code under internal/ (ops.ts
  * for single engine calls, walk.ts for walks), which checks and encodes arguments once for both.
  */
-import type { Capabilities, EngineHandle, EnginePlugin } from './contract';
+import type { BatchOp, Capabilities, EngineHandle, EnginePlugin } from './contract';
 import type { Codec } from './encodings';
 import { toPmemkvError } from './errors';
 import { Access, RANGES } from './internal/access';
 import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, PUT, REMOVE } from './internal/ops';
 import { iterateAsync, iterateSync, visitAsync, visitSync } from './internal/walk';
+import { ownOps, Writes } from './internal/writes';
+import type { AsyncChainedBatch, ChainedBatch, Transaction } from './transaction';
 
 /** Range options of `entries`, `keys` and `values`. `limit` < 0 or Infinity means no limit. */
 export interface IterateOptions<K = string | Buffer | Uint8Array> {
@@ -67,13 +69,15 @@ const GET_RANGE = {
  */
 export class Database<K = string, V = string> {
   readonly #acc: Access<K, V>;
+  readonly #writes: Writes<K, V>;
   /** The async twin of every data method; see the module comment for durability. */
   readonly promises: DatabasePromises<K, V>;
 
   /** @internal Use `open()`. */
   constructor(plugin: EnginePlugin, handle: EngineHandle, keys: Codec<K>, values: Codec<V>) {
     this.#acc = new Access(plugin, handle, keys, values);
-    this.promises = new DatabasePromises(this.#acc);
+    this.#writes = new Writes(this.#acc);
+    this.promises = new DatabasePromises(this.#acc, this.#writes);
   }
 
   /** The engine's runtime name. */
@@ -113,9 +117,26 @@ export class Database<K = string, V = string> {
     return callSync(this.#acc, REMOVE, key);
   }
 
-  /** Applies `ops` in order: atomically (all or nothing, also across a crash) on engines with `transactions`, one by one otherwise. */
-  batch(ops: readonly BatchOperation<V>[]): void {
+  /**
+   * Applies `ops` in order: atomically (all or nothing, also across a crash) on engines with
+   * `transactions`, one by one otherwise; durable when it returns. Without `ops`, returns a
+   * chained batch (`put`, `del`, `clear`, `write`, `close`; see transaction.ts).
+   */
+  batch(ops: readonly BatchOperation<V>[]): void;
+  batch(): ChainedBatch<K, V>;
+  batch(ops?: readonly BatchOperation<V>[]): void | ChainedBatch<K, V> {
+    if (ops === undefined) return this.#writes.chainedBatch();
     callSync(this.#acc, BATCH, ops);
+  }
+
+  /**
+   * A transaction (pmemkv's tx API): `put` and `remove` are buffered, invisible to readers, and
+   * applied atomically and durably by `commit()` (or `promises.commit()`), discarded by
+   * `abort()`. Closing the database aborts the transactions still open on it.
+   * @throws PmemkvError NOT_SUPPORTED on engines without atomic batches (`capabilities.transactions`).
+   */
+  transaction(): Transaction<K, V> {
+    return this.#writes.transaction();
   }
 
   /**
@@ -204,6 +225,7 @@ export class Database<K = string, V = string> {
    * (in any thread) is closed and no async work on it is in flight.
    */
   close(): void {
+    if (this.#acc.isOpen) this.#writes.abortAll();
     const h = this.#acc.detach();
     if (h === null) return;
     try {
@@ -226,14 +248,30 @@ export class Database<K = string, V = string> {
  */
 export class DatabasePromises<K, V> {
   readonly #acc: Access<K, V>;
+  readonly #writes: Writes<K, V>;
 
   /** @internal */
-  constructor(acc: Access<K, V>) {
+  constructor(acc: Access<K, V>, writes: Writes<K, V>) {
     this.#acc = acc;
+    this.#writes = writes;
   }
 
+  /**
+   * Inserts or overwrites `key`; resolves when the write is durable. On engines with atomic
+   * batches, puts and batches issued while an earlier group is persisting are committed
+   * together as one transaction (group commit); each promise still resolves only once its own
+   * write is durable.
+   */
   put(key: KeyInput, value: V | string | Buffer | Uint8Array): Promise<void> {
-    return callAsync(this.#acc, PUT, key, value);
+    if (!this.#writes.grouped) return callAsync(this.#acc, PUT, key, value);
+    let ops: BatchOp[];
+    try {
+      this.#acc.handle();
+      ops = ownOps([{ type: 'put', key: this.#acc.key(key), value: this.#acc.value(value) }]);
+    } catch (err) {
+      return Promise.reject(toPmemkvError(err));
+    }
+    return this.#writes.applyAsync(ops);
   }
   get(key: KeyInput): Promise<V | undefined> {
     return callAsync(this.#acc, GET, key) as Promise<V | undefined>;
@@ -244,8 +282,20 @@ export class DatabasePromises<K, V> {
   remove(key: KeyInput): Promise<boolean> {
     return callAsync(this.#acc, REMOVE, key);
   }
-  batch(ops: readonly BatchOperation<V>[]): Promise<void> {
-    return callAsync(this.#acc, BATCH, ops);
+  /** As `db.batch(ops)` (grouped with other async writes, as `put`); without `ops`, a chained batch whose `write()` returns a Promise. */
+  batch(ops: readonly BatchOperation<V>[]): Promise<void>;
+  batch(): AsyncChainedBatch<K, V>;
+  batch(ops?: readonly BatchOperation<V>[]): Promise<void> | AsyncChainedBatch<K, V> {
+    if (ops === undefined) return this.#writes.asyncChainedBatch();
+    if (!this.#writes.grouped) return callAsync(this.#acc, BATCH, ops);
+    let encoded: BatchOp[];
+    try {
+      this.#acc.handle();
+      encoded = ownOps(this.#acc.batchOps(ops));
+    } catch (err) {
+      return Promise.reject(toPmemkvError(err));
+    }
+    return this.#writes.applyAsync(encoded);
   }
   defrag(startPercent = 0, amountPercent = 100): Promise<void> {
     return callAsync(this.#acc, DEFRAG, startPercent, amountPercent);

@@ -6,6 +6,7 @@
  *   db.put('key', 'value');
  */
 export { open, type OpenOptions } from './open';
+export { AsyncChainedBatch, ChainedBatch, Transaction } from './transaction';
 export { Database, DatabasePromises, type BatchOperation, type EntryCallback, type IterateOptions } from './database';
 export { PmemkvError, Status, type ErrorCode, type StatusName } from './errors';
 export { registerEngine, unregisterEngine, findEngine, listEngines } from './discovery';

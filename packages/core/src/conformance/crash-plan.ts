@@ -75,8 +75,9 @@ export function* crashPlan(spec: CrashSpec): Generator<PlanOp> {
     return { type: 'put', key, value: crashValue(spec, key, spec.round, seq, valueLength(rng)) };
   };
   for (let seq = 0; seq < spec.maxOps; seq++) {
-    if (rng.chance(0.15)) {
-      const n = rng.between(2, 6);
+    if (rng.chance(0.2)) {
+      // Batches of 2 to 200 operations, most of them small: a kill often lands inside a large one.
+      const n = rng.chance(0.7) ? rng.between(2, 12) : rng.between(13, 200);
       yield { type: 'batch', ops: Array.from({ length: n }, () => simple(seq)) };
     } else {
       yield simple(seq);

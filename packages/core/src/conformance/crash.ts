@@ -11,6 +11,8 @@
  *   a full walk sees each key once with the value `get` returns, in key order on sorted
  *   engines, and countAll (and a full iteration) equals the number of entries walked.
  * Several rounds run on the same pool, each resuming from the state the last one verified.
+ * Batches hold 2 to 200 operations. Rounds: 5 (times the suite's scale), or
+ * PMEMKV_CONFORMANCE_CRASH_ROUNDS for the long mode (e.g. 200 kills per engine).
  */
 import { describe, expect } from '@jest/globals';
 import { existsSync } from 'node:fs';
@@ -124,8 +126,14 @@ function differences(expected: KeyState, actual: KeyState, keys: number): string
   return out;
 }
 
+/** Rounds (kills) of the crash test: PMEMKV_CONFORMANCE_CRASH_ROUNDS (the long mode, e.g. 200), else 5 scaled. */
+function crashRounds(s: Suite): number {
+  const env = Number(process.env.PMEMKV_CONFORMANCE_CRASH_ROUNDS);
+  return Number.isInteger(env) && env > 0 ? env : s.n(5);
+}
+
 export function crash(s: Suite): void {
-  const rounds = s.n(5);
+  const rounds = crashRounds(s);
 
   describe('crash consistency', () => {
     s.usePool();

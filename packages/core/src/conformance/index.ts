@@ -53,6 +53,7 @@ import { promises } from './promises';
 import { baseSeed } from './random';
 import { ranges } from './ranges';
 import { sink } from './sink';
+import { transactions } from './transactions';
 import { Suite } from './suite';
 
 export type { Behaviour, ConformanceOptions } from './options';
@@ -134,6 +135,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     pointOps(s);
     binary(s);
     batch(s);
+    transactions(s);
     callbacks(s);
     encodings(s);
     promises(s);

@@ -151,6 +151,11 @@ export class Access<K, V> {
     return this.#handle !== null;
   }
 
+  /** Whether the handle has async twins (`handle.async`). */
+  get hasAsync(): boolean {
+    return this.#handle !== null && typeof this.#handle.async === 'object' && this.#handle.async !== null;
+  }
+
   /** The open handle. @throws PmemkvError INVALID_ARGUMENT when the database is closed. */
   handle(): EngineHandle {
     const h = this.#handle;

@@ -316,16 +316,23 @@ export function createJournalPlugin(options: JournalPluginOptions = {}): EngineP
       });
       const write = (ops: readonly BatchOp[], asBatch: boolean) => {
         let used = shared.used;
+        let peak = used;
+        let overflowAt = -1;  // the first operation after which the batch no longer fits
         const changed = new Map<string, Buffer | undefined>();
-        for (const op of ops) {
+        for (const [i, op] of ops.entries()) {
           const id = toBuffer(op.key).toString('latin1');
           const old = changed.has(id) ? changed.get(id) : shared.store.peek(op.key);
           if (old !== undefined) used -= entryCost(op.key, old);
           const next = op.type === 'put' ? toBuffer(op.value!) : undefined;
           if (next !== undefined) used += entryCost(op.key, next);
           changed.set(id, next);
+          peak = Math.max(peak, used);
+          if (overflowAt < 0 && peak > shared.capacity - HEADER_BYTES) overflowAt = i;
         }
-        if (used > shared.capacity - HEADER_BYTES) throw engineError('OUT_OF_MEMORY', `the pool ${shared.path} is full (${shared.capacity} bytes)`);
+        if (overflowAt >= 0) {
+          const where = asBatch ? `batch operation ${overflowAt}: ` : '';
+          throw engineError('OUT_OF_MEMORY', `${where}the pool ${shared.path} is full (${shared.capacity} bytes)`);
+        }
         append(shared, record(ops, asBatch), bufferRecords);
         applyBatch(shared.store, ops);
         shared.used = used;
