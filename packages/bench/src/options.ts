@@ -12,6 +12,7 @@ export const WORKLOADS = [
   'fillseq',
   'fillrandom',
   'fillbatch',
+  'fillasync',
   'overwrite',
   'readseq',
   'readrandom',

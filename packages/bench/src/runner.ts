@@ -18,7 +18,7 @@ import type { Progress } from './progress';
 import { loadDriver, type StoreDriver, type StoreRef } from './stores';
 import { createContext, type Context, type GroupEnv, type Measurement } from './workloads/context';
 import { deleterandom } from './workloads/delete';
-import { fillbatch, fillrandom, fillseq, prefill } from './workloads/fill';
+import { ASYNC_WINDOW, fillasync, fillbatch, fillrandom, fillseq, prefill } from './workloads/fill';
 import { overwrite } from './workloads/overwrite';
 import { read } from './workloads/read';
 import { readwhilewriting } from './workloads/readwhilewriting';
@@ -73,6 +73,7 @@ export function plan(options: Options): Group[] {
   const groups: Group[] = [];
   if (on('fillseq')) groups.push({ id: 'fillseq', load: false, steps: [{ workload: 'fillseq', run: (e) => fillseq(e.store, e.ctx, e.driver.name) }], applies: all });
   if (on('fillbatch')) groups.push({ id: 'fillbatch', load: false, steps: [{ workload: 'fillbatch', run: (e) => fillbatch(e.store, e.ctx, e.driver.name) }], applies: all });
+  if (on('fillasync')) groups.push({ id: 'fillasync', load: false, steps: [{ workload: 'fillasync', run: (e) => fillasync(e.store, e.ctx, e.driver.name) }], applies: all });
   const randomSteps: Step[] = [];
   if (on('fillrandom')) randomSteps.push({ workload: 'fillrandom', run: (e) => fillrandom(e.store, e.ctx, e.driver.name) });
   if (on('overwrite')) randomSteps.push({ workload: 'overwrite', run: (e) => overwrite(e.store, e.ctx, e.driver.name) });
@@ -246,6 +247,9 @@ function notes(options: Options, medium: MediumInfo, drivers: StoreDriver[]): st
     out.push(
       'The medium is tmpfs: lmdb\'s msync/fdatasync and LevelDB\'s fsync find no device to write to, so a durable peer write costs its system calls but no device flush; pmemkv\'s persists are CPU cache flushes when libpmemobj sees (or is forced to see) pmem, msync system calls otherwise.',
     );
+  }
+  if (options.workloads.includes('fillasync')) {
+    out.push(`fillasync keeps ${ASYNC_WINDOW} async puts in flight (pmemkv: db.promises.put, group-committed on engines with atomic batches; lmdb: awaited put; classic-level: put with sync); each counts once its promise resolved, durable.`);
   }
   if (options.workloads.includes('fillbatch')) {
     const atomic = drivers.filter((d) => d.atomicBatch).map((d) => d.name);

@@ -29,6 +29,9 @@ export async function openClassicLevel(path: string, create: boolean): Promise<S
     remove(key) {
       return db.del(key, SYNC);
     },
+    putAsync(key, value) {
+      return db.put(key, value, SYNC);
+    },
     batch(keys, values) {
       const ops = new Array<{ type: 'put'; key: Buffer; value: Buffer }>(keys.length);
       for (let i = 0; i < keys.length; i++) ops[i] = { type: 'put', key: keys[i]!, value: values[i]! };

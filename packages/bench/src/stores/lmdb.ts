@@ -26,6 +26,11 @@ export function openLmdb(path: string, create: boolean): Store {
     put(key, value) {
       db.putSync(key, value);
     },
+    async putAsync(key, value) {
+      // lmdb-js commits async puts of one event turn together; with overlappingSync off the
+      // promise resolves after that commit is synced.
+      await db.put(key, value);
+    },
     get(key) {
       return db.getBinary(key);
     },
@@ -51,7 +56,7 @@ export function lmdbDriver(): StoreDriver {
     kind: 'peer',
     version: packageLabel('lmdb'),
     durability: 'each putSync/removeSync/transactionSync commits and syncs (msync/fdatasync) before it returns (overlappingSync: false)',
-    methods: 'putSync, transactionSync (batches), getBinary, removeSync',
+    methods: 'putSync, transactionSync (batches), awaited put (fillasync), getBinary, removeSync',
     atomicBatch: true,
     concurrent: false,
     sharedByThreads: true,

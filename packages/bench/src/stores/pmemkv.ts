@@ -25,6 +25,9 @@ export function openPmemkv(engine: string, path: string, create: boolean, poolSi
     put(key, value) {
       db.put(key, value);
     },
+    putAsync(key, value) {
+      return db.promises.put(key, value);
+    },
     get(key) {
       return db.get(key);
     },

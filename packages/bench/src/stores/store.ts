@@ -19,6 +19,11 @@ export interface Store {
   get(key: Buffer): MaybePromise<Buffer | undefined>;
   /** Removes the key; a missing key is not an error (no store is asked whether it was there). */
   remove(key: Buffer): MaybePromise<void>;
+  /**
+   * An async put whose promise resolves once the write is durable, for `fillasync` (many in
+   * flight at once). Absent on stores without one.
+   */
+  putAsync?(key: Buffer, value: Buffer): Promise<void>;
   /** Writes every pair in one call; atomically when the driver's `atomicBatch` is true. */
   batch(keys: readonly Buffer[], values: readonly Buffer[]): MaybePromise<void>;
   /**

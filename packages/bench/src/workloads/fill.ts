@@ -59,6 +59,48 @@ export async function fillbatch(store: Store, ctx: Context, name: string): Promi
   return { ...m, ops: num, opsPerSec: num / seconds, usPerOp: (seconds * 1e6) / num };
 }
 
+/** Puts kept in flight at once by fillasync. */
+export const ASYNC_WINDOW = 256;
+
+/**
+ * fillasync: every key once in the fill order through the store's async put, ASYNC_WINDOW of
+ * them in flight at once (a new one starts as each resolves); each resolves once durable.
+ * Stores that batch or group-commit concurrent writes do so here.
+ */
+export async function fillasync(store: Store, ctx: Context, name: string): Promise<Measurement> {
+  const putAsync = store.putAsync?.bind(store);
+  if (putAsync === undefined) throw new Error(`${name} has no async put: fillasync cannot run on it`);
+  const { keys, values, options } = ctx;
+  const order = ctx.fillOrder();
+  const n = options.num;
+  ctx.progress.begin(`${name} fillasync`, n);
+  const samples = new Float64Array(Math.ceil(n / 16));
+  let sampled = 0;
+  const startNs = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    const launch = (): void => {
+      while (next < n && next - done < ASYNC_WINDOW) {
+        const i = next++;
+        const t0 = (i & 15) === 0 ? process.hrtime.bigint() : 0n;
+        putAsync(keys.write(order[i]!, keys.scratch()), values.at(i)).then(() => {
+          if (t0 !== 0n) samples[sampled++] = Number(process.hrtime.bigint() - t0);
+          if (++done === n) resolve();
+          else {
+            if ((done & 16383) === 0) ctx.progress.update(done);
+            launch();
+          }
+        }, reject);
+      }
+    };
+    launch();
+  });
+  const endNs = process.hrtime.bigint();
+  ctx.progress.end();
+  return measure('fillasync', [{ ops: n, hits: 0, startNs, endNs, samples: samples.subarray(0, sampled) }], { extra: { window: ASYNC_WINDOW } });
+}
+
 /** Untimed: puts every key in the fill order through batches, to give read workloads their data. */
 export async function prefill(store: Store, ctx: Context, name: string): Promise<void> {
   const { num } = ctx.options;
