@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 const PKG = join(__dirname, '..');
 const CLI = join(PKG, 'dist', 'cli.js');
-const WORKLOADS = ['fillseq', 'fillrandom', 'fillbatch', 'overwrite', 'readseq', 'readrandom', 'readmissing', 'deleterandom', 'readwhilewriting'];
+const WORKLOADS = ['fillseq', 'fillrandom', 'fillbatch', 'fillasync', 'overwrite', 'readseq', 'readrandom', 'readmissing', 'deleterandom', 'readwhilewriting'];
 const PEERS = ['lmdb', 'classic-level'];
 const QUICK_NUM = 20000;
 
@@ -94,6 +94,7 @@ describe('pmemkv-bench --quick', () => {
       }
       expect(results.fillseq!.ops).toBe(QUICK_NUM);
       expect(results.fillbatch!.ops).toBe(QUICK_NUM);
+      expect(results.fillasync!.ops).toBe(QUICK_NUM);
       expect(results.readwhilewriting!.ops).toBe(QUICK_NUM);
     }
   });
