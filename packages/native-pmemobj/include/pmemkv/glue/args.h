@@ -188,34 +188,45 @@ inline Status DecodeBool(Napi::Value v, const char* what, bool* out) {
 }
 
 // batch(ops): [{ type: 'put' | 'del', key, value? }], copied into engine BatchOps. Throws
-// Napi::Error when reading an operation runs JS that throws.
+// Napi::Error when reading an operation runs JS that throws. The property names are made once
+// per call (a JS string per property read would cost more than the copy of the data).
 inline Status DecodeBatch(Napi::Value v, std::vector<BatchOp>* ops) {
   if (!v.IsArray()) return Status::InvalidArgument("batch operations must be an array");
+  napi_env env = v.Env();
   Napi::Array array = v.As<Napi::Array>();
   uint32_t n = array.Length();
+  napi_value names[3];
+  if (napi_create_string_latin1(env, "type", 4, &names[0]) != napi_ok ||
+      napi_create_string_latin1(env, "key", 3, &names[1]) != napi_ok ||
+      napi_create_string_latin1(env, "value", 5, &names[2]) != napi_ok)
+    throw Napi::Error::New(env);
+  auto get = [env](napi_value obj, napi_value name) {
+    napi_value out = nullptr;
+    if (napi_get_property(env, obj, name, &out) != napi_ok) throw Napi::Error::New(env);
+    return Napi::Value(env, out);
+  };
   return GuardJs([&]() -> Status {
     ops->reserve(n);
     for (uint32_t i = 0; i < n; i++) {
-      Napi::Value item = array.Get(i);
-      if (item.Type() != napi_object)
+      napi_value item = nullptr;
+      if (napi_get_element(env, array, i, &item) != napi_ok) throw Napi::Error::New(env);
+      napi_valuetype t;
+      if (napi_typeof(env, item, &t) != napi_ok || t != napi_object)
         return Status::InvalidArgument("batch operation " + std::to_string(i) + " must be an object");
-      Napi::Object obj = item.As<Napi::Object>();
-      Napi::Value type = GetProperty(obj, kType);
-      Napi::Value key = GetProperty(obj, kKey);
-      Napi::Value value = GetProperty(obj, kValue);
+      Napi::Value type = get(item, names[0]);
       char name[8];
       size_t len = 0;
-      if (!type.IsString() || napi_get_value_string_utf8(type.Env(), type, name, sizeof(name), &len) != napi_ok ||
+      if (!type.IsString() || napi_get_value_string_utf8(env, type, name, sizeof(name), &len) != napi_ok ||
           (std::strcmp(name, "put") != 0 && std::strcmp(name, "del") != 0))
         return Status::InvalidArgument("batch operation " + std::to_string(i) + " has a type other than 'put' or 'del'");
       BatchOp op;
       op.is_put = name[0] == 'p';
       BytesArg k;
-      if (!k.Decode(key)) return NotBytes("a batch key");
+      if (!k.Decode(get(item, names[1]))) return NotBytes("a batch key");
       op.key.assign(k.slice().data(), k.slice().size());
       if (op.is_put) {
         BytesArg val;
-        if (!val.Decode(value)) return NotBytes("a batch value");
+        if (!val.Decode(get(item, names[2]))) return NotBytes("a batch value");
         op.value.assign(val.slice().data(), val.slice().size());
       }
       ops->push_back(std::move(op));
