@@ -82,14 +82,26 @@ export abstract class OperationBuffer {
     return ops;
   }
 
-  /** @internal */
-  protected end(state: State): void {
-    if (this.#state === 'open') this.#end(state);
+  /** @internal Ends the buffer and applies its operations off the JS thread. */
+  protected applyAsync(): Promise<void> {
+    let ops: BatchOp[];
+    try {
+      ops = this.take('committed');
+    } catch (err) {
+      return Promise.reject(toPmemkvError(err));
+    }
+    return ops.length === 0 ? Promise.resolve() : this.#sink.applyAsync(ops);
+  }
+
+  /** @internal Ends the buffer and applies its operations now. */
+  protected applySync(): void {
+    const ops = this.take('committed');
+    if (ops.length !== 0) this.#sink.applySync(ops);
   }
 
   /** @internal */
-  protected get sink(): OperationSink {
-    return this.#sink;
+  protected end(state: State): void {
+    if (this.#state === 'open') this.#end(state);
   }
 
   /** @internal The database closed with this buffer open: it is aborted. */
@@ -119,17 +131,7 @@ export class Transaction<K = string, V = string> extends OperationBuffer {
   /** @internal */
   constructor(acc: Access<K, V>, sink: OperationSink) {
     super(acc as Access<unknown, unknown>, sink, 'transaction');
-    this.promises = {
-      commit: (): Promise<void> => {
-        let ops: BatchOp[];
-        try {
-          ops = this.take('committed');
-        } catch (err) {
-          return Promise.reject(toPmemkvError(err));
-        }
-        return ops.length === 0 ? Promise.resolve() : this.sink.applyAsync(ops);
-      },
-    };
+    this.promises = { commit: (): Promise<void> => this.applyAsync() };
   }
 
   /** Buffers a put of `key`. @throws PmemkvError INVALID_ARGUMENT (bad key or value, ended transaction). */
@@ -149,8 +151,7 @@ export class Transaction<K = string, V = string> extends OperationBuffer {
    * OUT_OF_MEMORY) nothing was applied, and the transaction is over either way.
    */
   commit(): void {
-    const ops = this.take('committed');
-    if (ops.length !== 0) this.sink.applySync(ops);
+    this.applySync();
   }
 
   /** Discards the buffered operations and ends the transaction. Idempotent. */
@@ -192,8 +193,7 @@ export class ChainedBatch<K = string, V = string> extends ChainedBatchBase<V> {
 
   /** Applies the operations (atomically on engines with `transactions`) and ends the batch. */
   write(): void {
-    const ops = this.take('committed');
-    if (ops.length !== 0) this.sink.applySync(ops);
+    this.applySync();
   }
 }
 
@@ -206,13 +206,7 @@ export class AsyncChainedBatch<K = string, V = string> extends ChainedBatchBase<
 
   /** Applies the operations off the JS thread; resolves when they are durable. */
   write(): Promise<void> {
-    let ops: BatchOp[];
-    try {
-      ops = this.take('committed');
-    } catch (err) {
-      return Promise.reject(toPmemkvError(err));
-    }
-    return ops.length === 0 ? Promise.resolve() : this.sink.applyAsync(ops);
+    return this.applyAsync();
   }
 }
 
