@@ -98,6 +98,8 @@ export interface AsyncEngineHandle {
   /** Only on unsorted engines: as `EngineHandle.scanUnordered`. */
   scanUnordered?(token: Buffer | undefined, limit: number): Promise<UnorderedChunk>;
   batch(ops: readonly BatchOp[]): Promise<void>;
+  /** As `EngineHandle.batchEncoded`. */
+  batchEncoded?(encoded: Buffer): Promise<void>;
   defrag?(startPercent: number, amountPercent: number): Promise<void>;
 }
 
@@ -150,6 +152,12 @@ export interface EngineHandle {
   scanUnordered?(token: Buffer | undefined, limit: number): UnorderedChunk;
   /** Applies `ops` in order; atomically when the engine has `transactions`. */
   batch(ops: readonly BatchOp[]): void;
+  /**
+   * Optional fast path of `batch`: the same operations in one Buffer (u32 count, then per
+   * operation u8 kind 1 put / 2 del, u32 key length, key, and for a put u32 value length,
+   * value; little-endian). Core uses it when present.
+   */
+  batchEncoded?(encoded: Buffer): void;
   /** Only when `capabilities.defrag`; core has checked 0..100 and start + amount <= 100. */
   defrag?(startPercent: number, amountPercent: number): void;
   /** Releases the handle. The engine closes its pool when its last handle is closed and no async work is in flight. */

@@ -15,6 +15,7 @@
  * earlier one. Like every async write, a group may land after a sync write issued later.
  */
 import type { AsyncEngineHandle, BatchOp } from '../contract';
+import { batchAsync } from './batch-encoding';
 
 interface Pending {
   readonly ops: BatchOp[];
@@ -61,7 +62,7 @@ export class GroupCommit {
     }
     const ops = group.length === 1 ? group[0]!.ops : group.flatMap((p) => p.ops);
     try {
-      await handle.batch(ops);
+      await batchAsync(handle, ops);
       for (const p of group) p.resolve();
       return;
     } catch (err) {
@@ -72,7 +73,7 @@ export class GroupCommit {
     }
     for (const p of group) {
       try {
-        await handle.batch(p.ops);
+        await batchAsync(handle, p.ops);
         p.resolve();
       } catch (err) {
         p.reject(err);

@@ -14,6 +14,7 @@
 import type { AsyncEngineHandle, BatchOp, Bytes, EngineHandle, KeyRange } from '../contract';
 import { PmemkvError, toPmemkvError } from '../errors';
 import { RANGES, SCRATCH_BYTES, type Access } from './access';
+import { batchAsync, batchSync } from './batch-encoding';
 
 // Ops are shared by databases of every encoding: they see an Access of any key and value type.
 type AnyAccess = Access<any, any>;
@@ -127,8 +128,8 @@ export const REMOVE: Op<[key: unknown], Bytes, boolean> = {
 export const BATCH: Op<[ops: unknown], BatchOp[], void> = {
   name: 'batch',
   prepare: (acc, ops) => acc.batchOps(ops),
-  sync: (_acc, h, ops) => h.batch(ops),
-  async: (_acc, h, ops) => h.batch(ops),
+  sync: (_acc, h, ops) => batchSync(h, ops),
+  async: (_acc, h, ops) => batchAsync(h, ops),
 };
 
 export const DEFRAG: Op<[startPercent: unknown, amountPercent: unknown], [number, number], void> = {

@@ -10,6 +10,7 @@ import type { BatchOp } from '../contract';
 import { PmemkvError, toPmemkvError } from '../errors';
 import { AsyncChainedBatch, ChainedBatch, Transaction, type OperationBuffer, type OperationSink } from '../transaction';
 import type { Access } from './access';
+import { batchAsync, batchSync } from './batch-encoding';
 import { GroupCommit } from './group-commit';
 import { offTurn } from './ops';
 
@@ -28,7 +29,7 @@ export class Writes<K, V> implements OperationSink {
     this.#acc.refuseSync('batch');
     const h = this.#acc.handle();
     try {
-      h.batch(ops);
+      batchSync(h, ops);
     } catch (err) {
       throw toPmemkvError(err);
     }
@@ -38,7 +39,7 @@ export class Writes<K, V> implements OperationSink {
     try {
       if (this.#group !== undefined) return this.#group.submit(ops).catch((err: unknown) => Promise.reject(toPmemkvError(err)));
       const h = this.#acc.handle();
-      return offTurn(this.#acc, 'batch', h.async && (() => h.async!.batch(ops)), () => h.batch(ops)).catch((err: unknown) => Promise.reject(toPmemkvError(err)));
+      return offTurn(this.#acc, 'batch', h.async && (() => batchAsync(h.async!, ops)), () => batchSync(h, ops)).catch((err: unknown) => Promise.reject(toPmemkvError(err)));
     } catch (err) {
       return Promise.reject(toPmemkvError(err));
     }

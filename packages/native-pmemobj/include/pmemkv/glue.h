@@ -10,7 +10,7 @@
 // `nativeEngine()` in @pmemkv/native-pmemobj/plugin builds the JS plugin from) and `livePaths()`.
 //
 // Handle methods: put, get, getInto, exists, remove, count, scan (sorted engines),
-// scanUnordered (unsorted engines), batch, defrag, close, and `async` with the Promise twins
+// scanUnordered (unsorted engines), batch, batchEncoded, defrag, close, and `async` with the Promise twins
 // of put, get, exists, remove, count, scan/scanUnordered, batch, defrag.
 // Keys and values are Buffers/Uint8Arrays (any ArrayBufferView: its bytes, read in place during
 // the call) or strings (UTF-8).
@@ -105,6 +105,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     else
       DefineMethod<2, ScanUnordered>(env, object, "scanUnordered", handle);
     DefineMethod<1, Batch>(env, object, "batch", handle);
+    DefineMethod<1, BatchEncoded>(env, object, "batchEncoded", handle);
     DefineMethod<2, Defrag>(env, object, "defrag", handle);
     DefineMethod<0, Close>(env, object, "close", handle);
     DefineMethod<2, AsyncPut>(env, async, "put", handle);
@@ -117,6 +118,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     else
       DefineMethod<2, AsyncScanUnordered>(env, async, "scanUnordered", handle);
     DefineMethod<1, AsyncBatch>(env, async, "batch", handle);
+    DefineMethod<1, AsyncBatchEncoded>(env, async, "batchEncoded", handle);
     DefineMethod<2, AsyncDefrag>(env, async, "defrag", handle);
     object.Set("async", async);
     return object;

@@ -235,6 +235,46 @@ inline Status DecodeBatch(Napi::Value v, std::vector<BatchOp>* ops) {
   });
 }
 
+// batchEncoded(buffer): the operations of a batch in one Buffer (see @pmemkv/core's
+// EngineHandle.batchEncoded: u32 count, then per operation u8 kind 1 put / 2 del, u32 key
+// length, key, for a put u32 value length and value; little-endian), copied into BatchOps.
+// Every length is checked against the buffer: a malformed buffer is INVALID_ARGUMENT.
+inline Status DecodeEncodedBatch(Napi::Value v, std::vector<BatchOp>* ops) {
+  void* data = nullptr;
+  size_t size = 0;
+  if (v.Type() != napi_object || napi_get_buffer_info(v.Env(), v, &data, &size) != napi_ok)
+    return Status::InvalidArgument("an encoded batch must be a Buffer");
+  const char* p = static_cast<const char*>(data);
+  const char* const end = p + size;
+  auto u32 = [&](uint32_t* out) {
+    if (end - p < 4) return false;
+    std::memcpy(out, p, 4);  // little-endian hosts only (x86-64, aarch64 Linux)
+    p += 4;
+    return true;
+  };
+  auto bytes = [&](std::string* out) {
+    uint32_t n = 0;
+    if (!u32(&n) || static_cast<size_t>(end - p) < n) return false;
+    out->assign(p, n);
+    p += n;
+    return true;
+  };
+  const Status bad = Status::InvalidArgument("the encoded batch is malformed");
+  uint32_t count = 0;
+  if (!u32(&count) || count > size) return bad;
+  return Guard([&]() -> Status {
+    ops->resize(count);
+    for (uint32_t i = 0; i < count; i++) {
+      if (p == end) return bad;
+      const char kind = *p++;
+      BatchOp& op = (*ops)[i];
+      op.is_put = kind == 1;
+      if ((kind != 1 && kind != 2) || !bytes(&op.key) || (op.is_put && !bytes(&op.value))) return bad;
+    }
+    return p == end ? Status::OK() : bad;
+  });
+}
+
 inline Status DecodePercent(Napi::Value v, const char* what, double* out) {
   *out = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
   if (!(*out >= 0 && *out <= 100)) return Status::InvalidArgument(std::string(what) + " must be a number from 0 to 100");

@@ -467,6 +467,15 @@ inline Napi::Value AsyncBatch(const Args<1>& info) {
   });
 }
 
+inline Napi::Value AsyncBatchEncoded(const Args<1>& info) {
+  return StartAsync(info, [](const Args<1>& c, std::unique_ptr<AsyncOp>* op) {
+    std::vector<BatchOp> ops;
+    Status s = DecodeEncodedBatch(c[0], &ops);
+    if (s.ok()) op->reset(new BatchWorkOp(std::move(ops)));
+    return s;
+  });
+}
+
 inline Napi::Value AsyncDefrag(const Args<2>& info) {
   return StartAsync(info, [](const Args<2>& c, std::unique_ptr<AsyncOp>* op) {
     double start = 0, amount = 0;

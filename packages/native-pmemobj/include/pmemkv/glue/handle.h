@@ -353,6 +353,16 @@ inline Napi::Value Batch(const Args<1>& info) {
   return Napi::Value();
 }
 
+// batchEncoded(buffer): void
+inline Napi::Value BatchEncoded(const Args<1>& info) {
+  LiveEngine* live = EngineOf(info);
+  std::vector<BatchOp> ops;
+  Status s = DecodeEncodedBatch(info[0], &ops);
+  if (s.ok()) s = live->Call(CallKind::kExclusive, [&](Engine& e) { return e.Batch(ops); });
+  if (!s.ok()) Throw(info.Env(), s);
+  return Napi::Value();
+}
+
 // defrag(startPercent, amountPercent): void
 inline Napi::Value Defrag(const Args<2>& info) {
   LiveEngine* live = EngineOf(info);
