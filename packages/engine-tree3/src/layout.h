@@ -53,8 +53,10 @@ using PoolOffset = uint64_t;
 //   +--------------+----------------+-----------------+-------------------+
 //
 // Invariants (hold after every committed transaction, so after any crash and recovery):
-//  I1. Every leaf ever allocated is on the list from Root::head, exactly once; leaves are never
-//      freed (an empty leaf is reused by a later split). The list order means nothing.
+//  I1. Every live leaf is on the list from Root::head, exactly once, and holds at least one
+//      pair: the remove that empties a leaf unlinks and frees it in the same transaction
+//      (pools of earlier releases may hold empty leaves; open frees them). The list order
+//      means nothing.
 //  I2. Slot i of a leaf is live iff hashes[i] != 0; then slots[i] is the offset of a KVSlot
 //      owned by that slot alone, and hashes[i] == Fingerprint(key of that KVSlot). A dead
 //      slot has hashes[i] == 0 and slots[i] == 0.

@@ -1,12 +1,12 @@
-// Empty leaves are reused, not leaked: a leaf emptied by removes goes to the free list (rebuilt
-// on open from the leaves with no live slot) and the next split takes it instead of allocating.
+// Empty leaves are not leaked: a leaf emptied by removes is unlinked and freed by the remove that
+// empties it, so its space serves later leaves and pairs.
 //
 // Measure: fill/remove cycles in the smallest pool (8 MiB, about 4.3 MB of it heap). Keys
 // arrive in ascending order below a sentinel key, so every split leaves a half-full leaf behind
 // and a fill of 10 000 keys makes about 400 leaves. Each leaf occupies a 512-byte allocation
 // unit and each pair a 128-byte one, so a fill needs about 1.5 MB; if emptied leaves were
 // leaked, each cycle would cost another 200 KB and the pool would run out before cycle 15.
-// All 25 cycles must pass. The pool is reopened every fifth cycle: reuse survives recovery.
+// All 25 cycles must pass. The pool is reopened every fifth cycle: the space survives recovery.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { makeDir, openTree3, removeDir, type BufferDb } from './helpers';
