@@ -36,6 +36,10 @@ struct EngineDescriptor {
   bool defrag = false;                   // overrides Engine::Defrag
   uint64_t max_key_size = 0;             // 0: only the pool bounds keys
   uint64_t fixed_size = 0;               // >0: every key and value is exactly this many bytes
+  // Volatile engines: the config key `name` (declared in config_schema) joins `path` in naming
+  // the instance that opens share (see glue/registry.h InstanceKey); without both an open is
+  // private.
+  bool shared_by_name = false;
   // JSON Schema (draft-07 subset, see @pmemkv/core's ConfigSchema) of the engine's own config
   // keys, e.g. R"({"type":"object","properties":{}})".
   const char* config_schema = R"({"type":"object","properties":{}})";
@@ -80,6 +84,8 @@ constexpr bool LayoutMatchesName(const EngineDescriptor& d) {
                 "engine name must match /^[a-z0-9][a-z0-9_-]*$/");                                           \
   static_assert(!(d).persistent || ::pmemkv::LayoutMatchesName(d),                                           \
                 "a persistent engine's layout must be \"pmemkv_\" + its name");                              \
+  static_assert(!(d).shared_by_name || !(d).persistent,                                                      \
+                "shared_by_name is for volatile engines (a persistent engine is shared by its pool path)");   \
   static_assert(!(d).narrow_write_lock || (d).thread_model == ::pmemkv::kSingleWriter,                       \
                 "narrow_write_lock is for kSingleWriter engines");                                           \
   static_assert(!(d).transactions ||                                                                         \

@@ -6,6 +6,7 @@
 //   sorted engines    NewCursor (Cursor below); the SDK derives every range walk and count from it
 //   unsorted engines  WalkChunk (a resumable walk), for counts and iteration
 //   either            Batch (atomic, see tx.h's TxScope), Defrag, faster Count/Exists
+// EntryCopies helps a walk visit what it copied under a lock after releasing it.
 // and declares its identity once (descriptor.h).
 //
 // Thread-safety: see ThreadModel. Whatever the model, the SDK never calls an engine method
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -114,6 +116,37 @@ class Cursor {
   virtual bool Valid() const = 0;
   virtual Slice key() const = 0;
   virtual Slice value() const = 0;
+};
+
+// Entries copied out of an engine's structure (under its lock), to be visited after unlocking
+// it: a walk's visitor then never runs under an engine lock. Slices handed to the visitor are
+// valid until the next Clear or Add.
+class EntryCopies {
+ public:
+  void Clear() noexcept { bytes_.clear(); }
+  void Add(Slice key, Slice value) {
+    const uint64_t sizes[2] = {key.size(), value.size()};
+    bytes_.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
+    bytes_.append(key.data(), key.size());
+    bytes_.append(value.data(), value.size());
+  }
+  // Visits the copies in the order added, counting them in *visited; STOPPED_BY_CB when the
+  // visitor stops the walk.
+  Status VisitAll(Visitor& visitor, uint64_t* visited) const {
+    for (size_t at = 0; at < bytes_.size();) {
+      uint64_t sizes[2];
+      std::memcpy(sizes, bytes_.data() + at, sizeof sizes);
+      at += sizeof sizes;
+      const Slice key(bytes_.data() + at, sizes[0]), value(bytes_.data() + at + sizes[0], sizes[1]);
+      at += sizes[0] + sizes[1];
+      ++*visited;
+      if (visitor.Visit(key, value)) return Status::StoppedByCallback();
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::string bytes_;  // [u64 key size][u64 value size][key][value]...
 };
 
 struct BatchOp {

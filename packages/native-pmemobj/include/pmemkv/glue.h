@@ -138,7 +138,8 @@ inline Napi::Value OpenHandle(const Napi::CallbackInfo& info) {
   Status s = DecodeConfig(info[0], &cfg);
   if (!s.ok()) Throw(env, s);
   std::shared_ptr<LiveEngine> live;
-  s = cfg.path.empty() ? Registry::OpenUnshared(engine, cfg, &live) : Registry::Get().Acquire(engine, cfg, &live);
+  s = Registry::InstanceKey(engine.descriptor, cfg).empty() ? Registry::OpenUnshared(engine, cfg, &live)
+                                                           : Registry::Get().Acquire(engine, cfg, &live);
   if (!s.ok()) Throw(env, s);
   return MakeHandle(env, std::move(live));
 }

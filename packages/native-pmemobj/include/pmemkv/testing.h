@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "engine.h"
 #include "status.h"
 
 namespace pmemkv {
@@ -47,6 +48,12 @@ inline std::string& Dir() {
 
 // A path inside the run's temporary directory.
 inline std::string PoolPath(const std::string& name) { return Dir() + "/" + name; }
+
+// A ValueReceiver that keeps a copy of the value it receives.
+struct ValueCopy final : ValueReceiver {
+  std::string value;
+  void Receive(Slice v) override { value.assign(v.data(), v.size()); }
+};
 
 struct Registrar {
   Registrar(const char* name, void (*fn)()) { Tests().push_back({name, fn}); }

@@ -6,6 +6,10 @@
 // in-flight async operation holds one more; the engine (and with it its pool) is destroyed
 // when the last reference is released.
 //
+// Volatile engines (no pool) share the same way: by the real path of their heap directory,
+// and for engines that declare `shared_by_name`, by the config `name` too (InstanceKey). An
+// open with neither gets a private instance, freed when its handle closes.
+//
 // Scope: one registry per engine addon (its symbols are hidden), shared by every Node.js
 // environment (main thread and workers) that loads the addon. Two different engine addons
 // cannot share a pool anyway: each pool carries its engine's layout name, and Pool::Open
@@ -174,11 +178,25 @@ class Registry {
     return path;
   }
 
-  // Opens `info`'s engine on cfg.path, or shares the instance already open on that path.
-  // INVALID_ARGUMENT when the path is open under another engine, or when
-  // create_or_error_if_exists is set and the path is open (the pool exists).
+  // The key under which opens of `cfg` share one instance; empty for a private instance.
+  //   persistent engines   the pool's real path (KeyFor), empty without a path
+  //   volatile engines     the directory's real path, then " (name N)" when the engine is
+  //                        shared_by_name and cfg has a string `name`; empty without both
+  static std::string InstanceKey(const EngineDescriptor& d, const Config& cfg) {
+    std::string key = cfg.path.empty() ? std::string() : KeyFor(cfg.path);
+    if (!d.persistent && d.shared_by_name) {
+      const Config::Item* name = cfg.Find("name");
+      if (name != nullptr && name->type == Config::Item::Type::kString)
+        key += (key.empty() ? "(name " : " (name ") + name->string_value + ")";
+    }
+    return key;
+  }
+
+  // Opens `info`'s engine for `cfg`, or shares the instance already open under the same key
+  // (InstanceKey, not empty). INVALID_ARGUMENT when the path is open under another engine, or
+  // when create_or_error_if_exists is set and the pool is open (it exists).
   Status Acquire(const EngineInfo& info, const Config& cfg, std::shared_ptr<LiveEngine>* out) {
-    std::string key = KeyFor(cfg.path);
+    std::string key = InstanceKey(info.descriptor, cfg);
     std::shared_ptr<LiveEngine> live;  // declared before the lock: released after unlocking
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -194,7 +212,7 @@ class Registry {
         return Status::InvalidArgument("pool file " + cfg.path + " is open in this process with the " +
                                        live->info().name() + " engine: close it before opening it with " +
                                        info.name());
-      if (cfg.create_or_error_if_exists)
+      if (cfg.create_or_error_if_exists && info.descriptor.persistent)
         return Status::InvalidArgument("pool file " + cfg.path +
                                        " already exists (it is open in this process): open it without "
                                        "create_or_error_if_exists");
