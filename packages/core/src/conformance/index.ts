@@ -17,7 +17,9 @@
  * (NOT_SUPPORTED), the config error matrix, and by capability: sorted ranges and iteration
  * against a reference model (sorted), unsorted iteration (iterators), defrag (defrag),
  * persistence, capacity, crash consistency, files that are not pools and mixed-size churn
- * (persistent); or, for `behaviour: 'sink'` engines, the sink expectations instead of the data
+ * (persistent; a volatile engine lists them as skipped with the reason, checks that a reopen
+ * finds nothing and, with `volatilePlacement`, runs the placement group of volatile.ts); or,
+ * for `behaviour: 'sink'` engines, the sink expectations instead of the data
  * groups.
  *
  * Async-only engines (`capabilities.sync` false) run lifecycle, capability gates (their sync
@@ -55,6 +57,7 @@ import { ranges } from './ranges';
 import { sink } from './sink';
 import { transactions } from './transactions';
 import { Suite } from './suite';
+import { PERSISTENT_GROUPS, volatilePlacement } from './volatile';
 
 export type { Behaviour, ConformanceOptions } from './options';
 export { SortedModel, showBytes, showEntries, showKeys, type Entry, type ModelRange } from './model';
@@ -77,6 +80,10 @@ function checkOptions(options: ConformanceOptions): void {
   }
   if (options.behaviour !== undefined && options.behaviour !== 'store' && options.behaviour !== 'sink') {
     throw new TypeError("runConformanceSuite: `behaviour` must be 'store' or 'sink'");
+  }
+  const placement = options.volatilePlacement;
+  if (placement !== undefined && (placement === null || typeof placement !== 'object' || (placement.shareKey !== undefined && typeof placement.shareKey !== 'string'))) {
+    throw new TypeError('runConformanceSuite: `volatilePlacement` must be { shareKey?: string }');
   }
   if (options.pluginModule !== undefined && (typeof options.pluginModule !== 'string' || !isAbsolute(options.pluginModule))) {
     throw new TypeError('runConformanceSuite: `pluginModule` must be an absolute path');
@@ -147,6 +154,9 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       crash(s);
       files(s);
       churn(s);
+    } else {
+      volatilePlacement(s);
+      skipped('skipped: the engine is not persistent (capabilities.persistent is false): nothing survives close, so there is no pool to reopen, fill, crash or refuse', PERSISTENT_GROUPS);
     }
   });
 }

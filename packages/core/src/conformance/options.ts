@@ -37,4 +37,12 @@ export interface ConformanceOptions {
   scale?: number;
   /** Default `'store'`; blackhole-like engines pass `'sink'`. */
   behaviour?: Behaviour;
+  /**
+   * Volatile engines that take pmemkv's placement keys (vmap, vcmap): `size` without `path` is
+   * a hard DRAM limit; `path` names an existing directory for a temporary file-backed heap of
+   * `size` bytes; opens with the same `path` share one instance. `shareKey` names the config
+   * key (e.g. `'name'`) by which opens without a path share one instance. Runs the placement
+   * group (volatile.ts); `config` then gives the engine's base config (e.g. `() => ({})`).
+   */
+  volatilePlacement?: { shareKey?: string };
 }
