@@ -13,6 +13,9 @@
  * A name nothing provides is WRONG_ENGINE_NAME: for one of this project's engines (engines/known.ts)
  * the message names its package to install; for any other name it suggests the nearest installed
  * or registered engine and says where engines come from, and never makes up a package name.
+ *
+ * pmemkv's former names (engines/known.ts LEGACY_ALIASES: kvtree3, btree, vsmap) resolve to the
+ * current engine, with a DeprecationWarning naming it, emitted once per alias per process.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,9 +23,10 @@ import { dirname, join, resolve } from 'node:path';
 import { nearestKey } from './config';
 import { CONTRACT_VERSION, ENGINE_NAME_PATTERN, type EnginePlugin, type ThreadModel } from './contract';
 import { blackhole } from './engines/blackhole';
-import { KNOWN_ENGINES } from './engines/known';
+import { KNOWN_ENGINES, LEGACY_ALIASES } from './engines/known';
 import { PmemkvError } from './errors';
 
+const warnedAliases = new Set<string>();
 const registered = new Map<string, EnginePlugin>([[blackhole.name, blackhole]]);
 const loaded = new Map<string, EnginePlugin>();
 
@@ -123,6 +127,8 @@ export function findEngine(name: unknown): EnginePlugin {
   if (typeof name !== 'string' || !ENGINE_NAME_PATTERN.test(name)) {
     throw new PmemkvError('WRONG_ENGINE_NAME', `${JSON.stringify(name)} is not an engine name: names match ${ENGINE_NAME_PATTERN} (e.g. 'cmap')`);
   }
+  const alias = LEGACY_ALIASES.get(name);
+  if (alias !== undefined) return findAliased(name, alias.engine, alias.warningCode);
   const known = registered.get(name) ?? loaded.get(name);
   if (known) return known;
   for (const prefix of PACKAGE_PREFIXES) {
@@ -148,6 +154,25 @@ export function findEngine(name: unknown): EnginePlugin {
     );
   }
   throw notFound(name, installed);
+}
+
+/** The engine a legacy alias stands for; warns once per alias per process. */
+function findAliased(alias: string, current: string, warningCode: string): EnginePlugin {
+  if (!warnedAliases.has(alias)) {
+    warnedAliases.add(alias);
+    process.emitWarning(`the engine name '${alias}' is pmemkv's former name of '${current}' and is deprecated: open '${current}' instead`, {
+      type: 'DeprecationWarning',
+      code: warningCode,
+    });
+  }
+  try {
+    return findEngine(current);
+  } catch (err) {
+    if (err instanceof PmemkvError && err.code === 'WRONG_ENGINE_NAME') {
+      throw new PmemkvError('WRONG_ENGINE_NAME', `'${alias}' is pmemkv's former name of '${current}': ${err.message}`);
+    }
+    throw err;
+  }
 }
 
 /** The error for a name nothing provides. `installed` lists what `open` can find. */

@@ -21,7 +21,20 @@ export const KNOWN_ENGINES: ReadonlyMap<string, KnownEngine> = new Map<string, K
 
 // ---------------------------------------------------------------------------------------------
 // Legacy aliases: pmemkv's original engine names, which resolve to this project's engines with
-// a one-time DeprecationWarning (`kvtree3` -> tree3, `btree` -> stree, `vsmap` -> vmap). Their
-// table belongs here, beside KNOWN_ENGINES, and discovery resolves an alias before the
-// registered engines. Not implemented yet: until then an alias is an unknown name.
+// a one-time DeprecationWarning (`kvtree3` -> tree3, `btree` -> stree, `vsmap` -> vmap).
+// Discovery resolves an alias before the registered engines; listEngines() shows current names
+// only. Warning codes are stable (tests may match them); messages may change.
 // ---------------------------------------------------------------------------------------------
+
+export interface LegacyAlias {
+  /** The engine's current name. */
+  readonly engine: string;
+  /** The `code` of the DeprecationWarning emitted on first use. */
+  readonly warningCode: string;
+}
+
+export const LEGACY_ALIASES: ReadonlyMap<string, LegacyAlias> = new Map<string, LegacyAlias>([
+  ['kvtree3', { engine: 'tree3', warningCode: 'PMEMKV_DEP_KVTREE3' }],
+  ['btree', { engine: 'stree', warningCode: 'PMEMKV_DEP_BTREE' }],
+  ['vsmap', { engine: 'vmap', warningCode: 'PMEMKV_DEP_VSMAP' }],
+]);
