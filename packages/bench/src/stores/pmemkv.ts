@@ -4,8 +4,9 @@
  * cache flush + fence on pmem or with PMEM_IS_PMEM_FORCE=1, an msync otherwise); `batch` is
  * atomic only on engines with transactions.
  *
- * Threads: worker threads open the same pool path; the engine SDK shares one pool between the
- * threads of a process (and serializes calls into engines that are not concurrent).
+ * Threads: worker threads open the same pool path (volatile engines: the same `name`); the
+ * engine SDK shares one pool or instance between the threads of a process (and serializes
+ * calls into engines that are not concurrent).
  */
 import { rmSync } from 'node:fs';
 import type { BatchOperation } from '@pmemkv/core';
@@ -17,9 +18,20 @@ function core(): Core {
   return require('@pmemkv/core') as Core;
 }
 
-export function openPmemkv(engine: string, path: string, create: boolean, poolSize: number): Store {
+/**
+ * The config of `path` for `engine`. A volatile engine (vmap, vcmap) keeps its data in DRAM and
+ * has no pool file: its threads share one instance by `name` (the run's path) when its schema
+ * has that key; nothing is created on disk.
+ */
+function configFor(engine: string, path: string, create: boolean, poolSize: number): Record<string, unknown> {
+  const plugin = core().findEngine(engine);
+  if (!plugin.capabilities.persistent) return plugin.configSchema.properties?.name !== undefined ? { name: path } : {};
   if (create) rmSync(path, { force: true });
-  const config = create ? { path, size: poolSize, create_or_error_if_exists: 1 } : { path };
+  return create ? { path, size: poolSize, create_or_error_if_exists: 1 } : { path };
+}
+
+export function openPmemkv(engine: string, path: string, create: boolean, poolSize: number): Store {
+  const config = configFor(engine, path, create, poolSize);
   const db = core().open(engine, config, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   return {
     put(key, value) {
