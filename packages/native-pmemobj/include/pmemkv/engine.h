@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "comparator.h"
 #include "locks.h"
 #include "status.h"
 
@@ -45,7 +46,8 @@ enum ThreadModel {
 // Bytes. Keys and values may be empty and may contain '\0' anywhere.
 using Slice = std::string_view;
 
-// Bytewise order, a shorter prefix first (memcmp order): the order of every sorted engine.
+// Bytewise order, a shorter prefix first (memcmp order): the default order of sorted engines
+// (an engine with a `comparator` key may use another, see comparator.h).
 inline int CompareKeys(Slice a, Slice b) noexcept { return a.compare(b); }
 
 struct Bound {
@@ -54,27 +56,29 @@ struct Bound {
   bool inclusive = false;  // lower: >= when true, > when false; upper: <= / <
 };
 
-// A key range. An empty or inverted range contains nothing (never an error).
+// A key range, in the order of `compare` (the engine's comparator: the glue sets it before
+// handing a range to Count or Walk). An empty or inverted range contains nothing (never an error).
 struct KeyRange {
   Bound lower;
   Bound upper;
+  KeyCompare compare = kBytewise.compare;
 
   bool IsFull() const noexcept { return !lower.present && !upper.present; }
   bool AboveLower(Slice k) const noexcept {
     if (!lower.present) return true;
-    int c = CompareKeys(k, lower.key);
+    int c = compare(k, lower.key);
     return c > 0 || (c == 0 && lower.inclusive);
   }
   bool BelowUpper(Slice k) const noexcept {
     if (!upper.present) return true;
-    int c = CompareKeys(k, upper.key);
+    int c = compare(k, upper.key);
     return c < 0 || (c == 0 && upper.inclusive);
   }
   bool Contains(Slice k) const noexcept { return AboveLower(k) && BelowUpper(k); }
   // True when no key at all lies in the range (inverted, or equal bounds not both inclusive).
   bool IsEmpty() const noexcept {
     if (!lower.present || !upper.present) return false;
-    const int c = CompareKeys(lower.key, upper.key);
+    const int c = compare(lower.key, upper.key);
     return c > 0 || (c == 0 && !(lower.inclusive && upper.inclusive));
   }
 };
@@ -95,7 +99,8 @@ class Visitor {
   virtual bool Visit(Slice key, Slice value) = 0;
 };
 
-// A position in a sorted engine's keys (bytewise order). Created by Engine::NewCursor; used
+// A position in a sorted engine's keys (in the engine's comparator order: bytewise unless the
+// engine set another). Created by Engine::NewCursor; used
 // by one thread, under the lock the SDK holds for the call that created it, and destroyed
 // before that call returns.
 //
@@ -106,9 +111,9 @@ class Cursor {
   virtual ~Cursor() = default;
   virtual void SeekToFirst() = 0;
   virtual void SeekToLast() = 0;
-  // The first key >= target.
+  // The first key >= target (in comparator order).
   virtual void Seek(Slice target) = 0;
-  // The last key <= target.
+  // The last key <= target (in comparator order).
   virtual void SeekForPrev(Slice target) = 0;
   virtual void Next() = 0;
   virtual void Prev() = 0;
@@ -238,6 +243,14 @@ class Engine {
   // one would pay two context switches per write; waiters yield after a short spin.
   RwSpinLock& readers_lock() noexcept { return readers_; }
 
+  // The order of a sorted engine's keys: bytewise unless the engine set another at open.
+  const Comparator& comparator() const noexcept { return *comparator_; }
+  // `range` to compare with this engine's comparator (what the glue hands Count and Walk).
+  KeyRange InOrder(KeyRange range) const noexcept {
+    range.compare = comparator_->compare;
+    return range;
+  }
+
   // Holds this engine's readers lock exclusively for its lifetime. Reentrant on one thread:
   // inside a section, ExcludeReaders and nested sections of the same engine do not lock again.
   class ExclusiveSection {
@@ -263,6 +276,11 @@ class Engine {
   };
 
  protected:
+  // Sorted engines with a `comparator` key (comparator.h): call once in the constructor or
+  // Open, before the engine is handed to the SDK. `c` must outlive the engine (the built-in
+  // comparators are static).
+  void SetComparator(const Comparator& c) noexcept { comparator_ = &c; }
+
   // kSingleWriter engines with a narrow write lock: runs fn() (returning void) with every
   // reader excluded. Use it for the part of a write that changes what readers look at; keep it
   // short and make it unable to fail. Harmless (an uncontended lock) in other engines.
@@ -279,6 +297,7 @@ class Engine {
   }
 
   RwSpinLock readers_;
+  const Comparator* comparator_ = &kBytewise;
 };
 
 // Derived walks and counts, for engines that override Walk or Count only in part.
@@ -289,7 +308,7 @@ inline Status WalkWithCursor(Cursor& c, const KeyRange& range, bool reverse, Vis
   if (!reverse) {
     if (range.lower.present) {
       c.Seek(range.lower.key);
-      if (!range.lower.inclusive && c.Valid() && c.key() == range.lower.key) c.Next();
+      if (!range.lower.inclusive && c.Valid() && range.compare(c.key(), range.lower.key) == 0) c.Next();
     } else {
       c.SeekToFirst();
     }
@@ -298,7 +317,7 @@ inline Status WalkWithCursor(Cursor& c, const KeyRange& range, bool reverse, Vis
   } else {
     if (range.upper.present) {
       c.SeekForPrev(range.upper.key);
-      if (!range.upper.inclusive && c.Valid() && c.key() == range.upper.key) c.Prev();
+      if (!range.upper.inclusive && c.Valid() && range.compare(c.key(), range.upper.key) == 0) c.Prev();
     } else {
       c.SeekToLast();
     }

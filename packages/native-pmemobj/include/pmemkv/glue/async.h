@@ -287,7 +287,7 @@ class CountOp final : public AsyncOp {
   explicit CountOp(const KeyRange& r) { range_.CopyFrom(r); }
 
  private:
-  Status Run(Engine& e) override { return e.Count(range_.range, &count_); }
+  Status Run(Engine& e) override { return e.Count(e.InOrder(range_.range), &count_); }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(count_)); }
   OwnedRange range_;
   uint64_t count_ = 0;
@@ -312,7 +312,7 @@ class ScanOp final : public AsyncOp {
     Collector c;
     c.out = &entries_;
     c.left = limit_;
-    Status s = e.Walk(range_.range, reverse_, c);
+    Status s = e.Walk(e.InOrder(range_.range), reverse_, c);
     return s.code() == Code::kStoppedByCallback ? Status::OK() : s;
   }
   Napi::Value Result(Napi::Env env) override {

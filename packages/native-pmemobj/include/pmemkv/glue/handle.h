@@ -319,7 +319,7 @@ inline Napi::Value Count(const Args<1>& info) {
   Status s = range.Decode(info[0]);
   if (!s.ok()) Throw(info.Env(), s);
   uint64_t n = 0;
-  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Count(range.range(), &n); });
+  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Count(e.InOrder(range.range()), &n); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
@@ -337,7 +337,7 @@ inline Napi::Value Scan(const Args<3>& info) {
   Napi::Array array = Napi::Array::New(info.Env());
   if (limit == 0) return array;
   ArrayVisitor visitor(info.Env(), array, limit);
-  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Walk(range.range(), reverse, visitor); });
+  s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Walk(e.InOrder(range.range()), reverse, visitor); });
   if (visitor.failed()) Throw(info.Env(), Status::OutOfMemory("cannot create the scan result"));
   if (!s.ok() && s.code() != Code::kStoppedByCallback) Throw(info.Env(), s);
   return array;
