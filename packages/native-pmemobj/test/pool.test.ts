@@ -190,6 +190,84 @@ describe('a pool open elsewhere', () => {
   });
 });
 
+describe('atomic creation', () => {
+  const creatingFiles = () => fs.readdirSync(dir).filter((f) => f.includes('.pmemkv-creating.'));
+
+  test('a created pool appears under its name complete, and no temporary file is left', () => {
+    const file = fresh();
+    fixture.open({ path: file, size: 8 * MiB, create_if_missing: true }).close();
+    expect(fs.readFileSync(file).subarray(0, 7).toString()).toBe('PMEMOBJ');
+    expect(creatingFiles()).toEqual([]);
+  });
+
+  test("the temporary file of a creation whose process is gone is removed by the next creation of that path", () => {
+    const file = fresh();
+    // A process that exited: its pid is free (and not reused within this test).
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const abandoned = path.join(dir, `.${path.basename(file)}.pmemkv-creating.${dead.stdout}.0`);
+    fs.writeFileSync(abandoned, '');
+    const live = path.join(dir, `.${path.basename(file)}.pmemkv-creating.${process.pid}.999`);
+    fs.writeFileSync(live, '');  // this process is alive: its file is not touched
+    fixture.open({ path: file, size: 8 * MiB, create_if_missing: true }).close();
+    expect(fs.existsSync(abandoned)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    fs.unlinkSync(live);
+  });
+
+  test('two processes creating the same new path at once: neither is killed, one pool results', async () => {
+    for (let round = 0; round < 6; round++) {
+      const file = fresh();
+      const script = `const f = require(${JSON.stringify(FIXTURE_ADDON)});
+        try { const db = f.open({ path: ${JSON.stringify(file)}, size: ${8 * MiB}, create_if_missing: true });
+              db.put('k' + process.pid, 'v'); db.close(); process.stdout.write('ok'); }
+        catch (e) { process.stdout.write(e.code); }`;
+      const children = [0, 1].map(() => require('node:child_process').spawn(process.execPath, ['-e', script]));
+      const results = children.map(
+        (c: import('node:child_process').ChildProcess) =>
+          new Promise<[string, number | null, string | null]>((resolve) => {
+            let out = '';
+            c.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+            c.on('close', (code: number | null, signal: string | null) => resolve([out, code, signal]));
+          }),
+      );
+      const rs = await Promise.all(results);
+      {
+        for (const [out, code, signal] of rs) {
+          expect(signal).toBeNull();
+          expect(code).toBe(0);
+          expect(['ok', 'POOL_LOCKED']).toContain(out);
+        }
+        expect(rs.some(([out]) => out === 'ok')).toBe(true);
+        const db = fixture.open({ path: file });
+        expect(db.count(undefined)).toBe(rs.filter(([out]) => out === 'ok').length);
+        db.close();
+        expect(creatingFiles()).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('a failed open', () => {
+  test('leaves a pool that libpmemobj refuses byte-for-byte as it was', () => {
+    const file = fresh();
+    const db = fixture.open({ path: file, size: 8 * MiB, create_if_missing: true });
+    db.put('k', 'v');
+    db.close();
+    // Damage the heap's header (libpmemobj refuses the pool after it has written its open
+    // markers into the first 8 KiB).
+    const fd = fs.openSync(file, 'r+');
+    const desc = Buffer.alloc(24);
+    fs.readSync(fd, desc, 0, 24, 4096 + 1024);
+    const heapOffset = Number(desc.readBigUInt64LE(16));
+    fs.writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, heapOffset);
+    fs.closeSync(fd);
+    const before = fs.readFileSync(file);
+    const e = thrown(() => fixture.open({ path: file }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
+
 describe('config values', () => {
   test('engine keys of the wrong type are CONFIG_TYPE_ERROR', () => {
     const e = thrown(() => fixture.open({ path: fresh(), size: 8 * MiB, create_if_missing: true, extra: () => 1 }));

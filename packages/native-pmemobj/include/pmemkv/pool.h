@@ -36,12 +36,31 @@
 // Crash semantics: a pool is always consistent at open; libpmemobj rolls back transactions
 // that were interrupted by a crash, before Open returns.
 //
+// Creation is atomic: the pool is made under a temporary name in the same directory
+// (".<name>.pmemkv-creating.<pid>.<n>"), complete (pmemobj_create returns once its headers
+// are persistent), and only then given its name with a rename that never replaces a file
+// (renameat2 RENAME_NOREPLACE; link(2) + unlink where the file system lacks it). So the path
+// holds either no pool or a whole one, whatever the moment of a crash, and two processes
+// creating the same path race only on that rename: the loser discards its own pool and opens
+// the winner's (create_if_missing: POOL_LOCKED while the winner holds it open) or refuses
+// (create_or_error_if_exists). A crash during creation leaves at most a temporary file; the
+// next creation in that directory removes those whose creating process is gone.
+//
+// What libpmemobj writes during an open: the pool header's shutdown state and the run id in
+// the first 8 KiB (on every open), and, when the pool holds an interrupted transaction, its
+// undo or redo log (the recovery the user wants). When the open fails, Open restores the
+// first 8 KiB as they were, so a pool that libpmemobj refuses before recovery is left
+// byte-for-byte as it was for `pmempool check`; log replay done before a later failure stays.
+//
 // One process may hold a pool open only once (libpmemobj locks the file while it is open):
 // the SDK glue shares one engine, and so one Pool, between every handle on the same path.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libpmemobj.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -51,6 +70,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -248,6 +268,91 @@ inline Status Inspect(const std::string& path, Candidate* out) {
   return Status::OK();
 }
 
+
+// The bytes of a pool that libpmemobj rewrites on every open (pool header and descriptor,
+// shutdown state, run id), restored when an open fails.
+constexpr size_t kOpenWrittenBytes = 8192;
+
+// A copy of the first kOpenWrittenBytes of the checked file, put back if it changed.
+class HeaderSnapshot {
+ public:
+  void Take(const std::string& open_path) {
+    Fd file(::open(open_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (file.get() < 0) return;
+    bytes_.resize(kOpenWrittenBytes);
+    ssize_t n = ::pread(file.get(), &bytes_[0], bytes_.size(), 0);
+    bytes_.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  void RestoreIfChanged(const std::string& open_path) const {
+    if (bytes_.empty()) return;
+    Fd file(::open(open_path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (file.get() < 0) return;
+    std::string now(bytes_.size(), '\0');
+    if (::pread(file.get(), &now[0], now.size(), 0) == static_cast<ssize_t>(now.size()) && now == bytes_) return;
+    if (::pwrite(file.get(), bytes_.data(), bytes_.size(), 0) == static_cast<ssize_t>(bytes_.size()))
+      ::fdatasync(file.get());
+  }
+
+ private:
+  std::string bytes_;
+};
+
+inline std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+inline std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// ".<name>.pmemkv-creating." : the prefix of the temporary names of pools being created.
+inline std::string CreatingPrefix(const std::string& path) { return "." + BaseName(path) + ".pmemkv-creating."; }
+
+inline std::string CreatingName(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  const std::string dir = DirName(path);
+  return (dir == "/" ? "" : dir) + "/" + CreatingPrefix(path) + std::to_string(::getpid()) + "." +
+         std::to_string(counter.fetch_add(1));
+}
+
+// Removes the temporary files of creations of `path` whose process no longer exists (a crash
+// during creation). Best effort: a file it cannot remove stays, and harms nothing.
+inline void RemoveAbandonedCreations(const std::string& path) {
+  const std::string dir = DirName(path), prefix = CreatingPrefix(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    ::unlink(((dir == "/" ? "" : dir) + "/" + name).c_str());
+  }
+  ::closedir(d);
+}
+
+// Gives `from` the name `to` unless `to` exists: 0, or -1 with errno (EEXIST when it does).
+inline int RenameNoReplace(const std::string& from, const std::string& to) {
+#if defined(SYS_renameat2)
+  constexpr unsigned kNoReplace = 1;  // RENAME_NOREPLACE
+  if (::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), kNoReplace) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP && errno != EPERM) return -1;
+#endif
+  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  ::unlink(from.c_str());
+  return 0;
+}
+
+// Makes a rename in the directory of `path` durable (best effort: a file system without
+// directory fsync keeps the name as it keeps any other).
+inline void SyncDirectoryOf(const std::string& path) {
+  Fd dir(::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
 }  // namespace pool_internal
 
 // Reads the layout name from the header of the single-file pool at `path` without opening
@@ -364,10 +469,13 @@ inline Status Pool::OpenExisting(const std::string& path, const char* layout, st
     return Status::InvalidArgument("the pool at " + path + " was created by " + DescribeLayout(c.layout) +
                                    ", not by " + DescribeLayout(layout) +
                                    " (layout mismatch): open it with that engine, or give another path");
+  pool_internal::HeaderSnapshot snapshot;
+  if (c.kind == pool_internal::Candidate::Kind::kPool) snapshot.Take(c.open_path);
   PMEMobjpool* pop = pmemobj_open(c.open_path.c_str(), layout);
   if (pop == nullptr) {
     int err = errno;
     std::string why = pool_internal::PmemobjError(err, c.open_path, path);
+    if (err != EWOULDBLOCK && err != EAGAIN) snapshot.RestoreIfChanged(c.open_path);
     if (err == EWOULDBLOCK || err == EAGAIN)
       return Status(Code::kPoolLocked, "pool file " + path + " is in use (libpmemobj locks a pool while it is open, " +
                                            "here or in another process): close it there first (" + why + ")");
@@ -389,23 +497,32 @@ inline Status Pool::Create(const std::string& path, const char* layout, uint64_t
   if (size > kMaxPoolSize)
     return Status::InvalidArgument("config.size " + bytes + " is above the maximum pool size of 2^53 bytes");
 
-  // O_EXCL inside pmemobj_create: a file that appeared since Open's stat is never overwritten;
-  // it is opened instead (with every check of OpenExisting) or refused.
-  PMEMobjpool* pop = pmemobj_create(path.c_str(), layout, static_cast<size_t>(size), S_IRUSR | S_IWUSR);
+  // Made under a temporary name and renamed into place complete (see "Creation is atomic").
+  pool_internal::RemoveAbandonedCreations(path);
+  const std::string temp = pool_internal::CreatingName(path);
+  PMEMobjpool* pop = pmemobj_create(temp.c_str(), layout, static_cast<size_t>(size), S_IRUSR | S_IWUSR);
   if (pop == nullptr) {
     int err = errno;
-    std::string why = pool_internal::PmemobjError(err);
-    if (err == EEXIST) {
-      if (open_if_exists) return OpenExisting(path, layout, out);
-      return Status::InvalidArgument("pool file " + path + " already exists (created meanwhile): remove it, "
-                                     "or open it with create_if_missing (or without create flags)");
-    }
-    // libpmemobj deletes the parts a failed create made: nothing is left at `path`.
+    std::string why = pool_internal::PmemobjError(err, temp, path);
+    ::unlink(temp.c_str());  // libpmemobj removes what it made; this only makes sure
     std::string msg = "cannot create pool file " + path + " of " + bytes + " bytes: " + why;
     if (err == ENOSPC || err == ENOMEM || err == EFBIG)
       return Status::OutOfMemory(msg + " (free space on the device, or give a smaller config.size)");
     return Status::InvalidArgument(msg);
   }
+  if (pool_internal::RenameNoReplace(temp, path) != 0) {
+    const int err = errno;
+    pmemobj_close(pop);
+    ::unlink(temp.c_str());
+    if (err == EEXIST) {
+      // Another creator (or anything else) took the path meanwhile: never overwritten.
+      if (open_if_exists) return OpenExisting(path, layout, out);
+      return Status::InvalidArgument("pool file " + path + " already exists (created meanwhile): remove it, "
+                                     "or open it with create_if_missing (or without create flags)");
+    }
+    return Status::InvalidArgument("cannot create pool file " + path + ": " + pool_internal::ErrnoText(err));
+  }
+  pool_internal::SyncDirectoryOf(path);
   out->reset(new Pool(pop, path, true, size));
   return Status::OK();
 }
