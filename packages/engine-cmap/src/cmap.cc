@@ -87,30 +87,56 @@ Status CMap::Init() {
   }, &root_);
   if (!s.ok()) return s;
   const uint64_t n = root_->bucket_count;
+  const PoolSpan span = SpanOf(*pool_);
+  const std::string& path = pool_->path();
   if (n < kBaseBuckets || SegmentOf(n - 1) >= kMaxSegments)
-    return Status::Unknown("cmap pool is corrupted: bucket count " + std::to_string(n));
+    return DamagedPool(path, "cmap bucket count " + std::to_string(n) + " is outside [" +
+                                 std::to_string(kBaseBuckets) + ", 2^" + std::to_string(kBaseBucketsLog2 + kMaxSegments - 1) + ")");
+  const uint64_t uuid = root_->segments[0].pool_uuid_lo;
   for (unsigned s = 0; s < kMaxSegments; ++s) {
     const PMEMoid& oid = root_->segments[s];
     if (OID_IS_NULL(oid)) {
-      if (s <= SegmentOf(n - 1)) return Status::Unknown("cmap pool is corrupted: bucket segment missing");
+      if (s <= SegmentOf(n - 1)) return DamagedPool(path, "cmap bucket segment " + std::to_string(s) + " is missing");
       continue;
     }
+    if (oid.pool_uuid_lo != uuid || !span.Contains(oid.off, SegmentBuckets(s) * sizeof(Bucket)))
+      return DamagedPool(path, "cmap bucket segment " + std::to_string(s) + " at offset " + std::to_string(oid.off) +
+                                   " lies outside the pool");
     segments_[s].store(reinterpret_cast<Bucket*>(Direct(oid)), std::memory_order_relaxed);
   }
   bucket_count_.store(n, std::memory_order_release);
-  return Recount();
+  return Recount(span);
 }
 
-// Rebuilds the entry count from the chains (exact by I3) and checks I3's placement rule on
-// the way, so a damaged pool is refused instead of misread.
-Status CMap::Recount() {
+// Rebuilds the entry count from the chains (exact by I3), checking on the way everything a
+// later lookup will trust, so a damaged pool is refused instead of misread: every link stays
+// inside the pool's heap with the pool's uuid, every entry's key and value lie inside the
+// pool, its stored hash is its key's (I5) and places it in its bucket (I3), and no chain
+// loops (Brent's cycle detection: a walk of a looping chain ends within twice its length).
+Status CMap::Recount(const PoolSpan& span) {
   const uint64_t n = bucket_count_.load(std::memory_order_relaxed);
+  const uint64_t uuid = root_->segments[0].pool_uuid_lo;
+  const std::string& path = pool_->path();
   int64_t total = 0;
   for (uint64_t b = 0; b < n; ++b) {
     int64_t in_bucket = 0;
+    uint64_t mark = 0, power = 1, steps = 0;  // Brent: `mark` is the offset compared against
     for (const PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next) {
-      if (link->pool_uuid_lo != root_->segments[0].pool_uuid_lo || BucketOf(EntryAt(*link)->hash, n) != b)
-        return Status::Unknown("cmap pool is corrupted: entry in the wrong bucket");
+      const std::string where = "cmap bucket " + std::to_string(b) + ", entry at offset " + std::to_string(link->off);
+      if (link->pool_uuid_lo != uuid || !span.Contains(link->off, sizeof(Entry)))
+        return DamagedPool(path, where + " lies outside the pool");
+      const Entry* e = EntryAt(*link);
+      if (!span.Contains(link->off + sizeof(Entry), uint64_t{e->key_size} + e->value_size))
+        return DamagedPool(path, where + ": its key (" + std::to_string(e->key_size) + " bytes) and value (" +
+                                     std::to_string(e->value_size) + " bytes) run past the end of the pool");
+      if (e->hash != HashKey(e->key(), e->key_size) || BucketOf(e->hash, n) != b)
+        return DamagedPool(path, where + ": its hash does not match its key or its bucket");
+      if (link->off == mark) return DamagedPool(path, "cmap bucket " + std::to_string(b) + ": its chain loops");
+      if (++steps == power) {
+        mark = link->off;
+        power *= 2;
+        steps = 0;
+      }
       ++in_bucket;
     }
     StripeOf(b).count.fetch_add(in_bucket, std::memory_order_relaxed);

@@ -18,6 +18,7 @@
 #include <pmemkv/engine.h>
 #include <pmemkv/locks.h>
 #include <pmemkv/pool.h>
+#include <pmemkv/root.h>
 #include <pmemkv/status.h>
 
 #include <atomic>
@@ -110,7 +111,7 @@ class CMap final : public Engine {
   explicit CMap(std::unique_ptr<Pool> pool);
 
   Status Init();
-  Status Recount();
+  Status Recount(const PoolSpan& span);
   // Batch under the locks; *grow is set when the table should grow afterwards.
   Status BatchLocked(const std::vector<BatchOp>& ops, bool* grow);
 

@@ -85,29 +85,45 @@ Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version
 class PoolSpan {
  public:
   // `base` is the pool's mapping (pmemobj_direct of offset 0), `size` its length in bytes
-  // (the file size of a single-file pool; UINT64_MAX when unknown, e.g. a poolset).
-  PoolSpan(const char* base, uint64_t size) noexcept : base_(base), size_(size) {}
+  // (the file size of a single-file pool; UINT64_MAX when unknown, e.g. a poolset), and
+  // `heap_start` the offset of libpmemobj's heap: every object lies at or above it.
+  PoolSpan(const char* base, uint64_t size, uint64_t heap_start = 1) noexcept
+      : base_(base), size_(size), heap_start_(heap_start == 0 ? 1 : heap_start) {}
 
-  // True when [off, off + len) lies inside the pool and off is not 0 (the pool header).
+  // True when [off, off + len) lies inside the pool's heap (never in the pool header, the
+  // descriptor or the transaction lanes, never past the end).
   bool Contains(uint64_t off, uint64_t len) const noexcept {
-    return off != 0 && off <= size_ && len <= size_ - off;
+    return off >= heap_start_ && off <= size_ && len <= size_ - off;
   }
   const char* base() const noexcept { return base_; }
   uint64_t size() const noexcept { return size_; }
+  uint64_t heap_start() const noexcept { return heap_start_; }
 
  private:
   const char* base_;
   uint64_t size_;
+  uint64_t heap_start_;
 };
 
-// The span of `pool`: its mapping, and the file's size for a single-file pool.
+// Where libpmemobj's on-media pool descriptor keeps the heap offset: after the 4 KiB pool
+// header and the layout name (PMEMOBJ_MAX_LAYOUT bytes), the lanes offset, the lane count,
+// then the heap offset (as `pmempool info` prints them).
+constexpr uint64_t kDescriptorHeapOffsetAt = 4096 + PMEMOBJ_MAX_LAYOUT + 16;
+
+// The span of `pool`: its mapping, the file's size for a single-file pool, and the heap's
+// start (from the pool descriptor, which libpmemobj checksums on open; a value outside
+// [8 KiB, size) falls back to 8 KiB, the end of the header and descriptor).
 inline PoolSpan SpanOf(const Pool& pool) {
   struct stat st;
   std::string layout;
   uint64_t size = UINT64_MAX;
   if (ReadPoolLayout(pool.path(), &layout) && ::stat(pool.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
     size = static_cast<uint64_t>(st.st_size);
-  return PoolSpan(reinterpret_cast<const char*>(pool.get()), size);
+  const char* base = reinterpret_cast<const char*>(pool.get());
+  uint64_t heap = 0;
+  std::memcpy(&heap, base + kDescriptorHeapOffsetAt, sizeof heap);
+  if (heap < 8192 || heap >= size) heap = 8192;
+  return PoolSpan(base, size, heap);
 }
 
 }  // namespace pmemkv
