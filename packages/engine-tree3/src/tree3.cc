@@ -141,12 +141,14 @@ Status Tree3::Recover() {
   dram_lost_ = false;
   std::vector<LeafNode*> live, empty;
   try {
-    const uint64_t limit = pool_bytes_ != 0 ? pool_bytes_ : UINT64_MAX;
+    const pmemkv::PoolSpan span = pmemkv::SpanOf(*pool_);
+    std::vector<PoolOffset> pairs;  // every live slot's KVSlot, to find one referenced twice
     PoolOffset mark = 0;
     uint64_t steps = 0, power = 1;
     LeafNode* tail = nullptr;
     for (PoolOffset off = root_->head; off != 0;) {
-      if (off > limit - sizeof(Leaf)) throw std::runtime_error("the leaf list leaves the pool");
+      if (!span.Contains(off, sizeof(Leaf)) || pmemobj_type_num(Oid(off)) != kLeafTypeNum)
+        throw std::runtime_error("the leaf list leaves the pool (a leaf at offset " + std::to_string(off) + ")");
       if (off == mark) throw std::runtime_error("the leaf list loops");
       if (++steps == power) {
         mark = off;
@@ -156,21 +158,29 @@ Status Tree3::Recover() {
       Leaf* p = At<Leaf>(off);
       const PoolOffset here = off;
       off = p->next;
-      if (off != 0 && off <= limit - sizeof(Leaf)) __builtin_prefetch(At<Leaf>(off));
-      for (int i = 0; i < kLeafSlots; i++)
-        if (p->hashes[i] != 0 && (p->slots[i] == 0 || p->slots[i] > limit - sizeof(KVSlot)))
-          throw std::runtime_error("slot refers outside the pool");
+      if (off != 0 && span.Contains(off, sizeof(Leaf))) __builtin_prefetch(At<Leaf>(off));
+      // Every live slot is checked before the leaf is loaded (Load reads each key's prefix):
+      // its pair lies inside the pool's heap and is a pair, and its key has the slot's
+      // fingerprint (so a slot aimed at other bytes is caught, not listed as a garbage key).
+      for (int i = 0; i < kLeafSlots; i++) {
+        if (p->hashes[i] == 0) continue;
+        const PoolOffset kv_off = p->slots[i];
+        const std::string where = "slot " + std::to_string(i) + " of the leaf at offset " + std::to_string(here);
+        if (!span.Contains(kv_off, sizeof(KVSlot)) || pmemobj_type_num(Oid(kv_off)) != kKVSlotTypeNum)
+          throw std::runtime_error(where + " refers outside the pool's pairs");
+        const KVSlot* kv = At<KVSlot>(kv_off);
+        if (!span.Contains(kv_off, KVSlot::AllocSize(kv->key_size, kv->value_size)))
+          throw std::runtime_error(where + ": its pair runs past the end of the pool");
+        if (Fingerprint(kv->key(), kv->key_size) != p->hashes[i])
+          throw std::runtime_error(where + ": its fingerprint does not match its key");
+        pairs.push_back(kv_off);
+      }
       LeafNode* n = new LeafNode;
       n->Load(p, here, base_);
       // Appended to the mirror at once, so that DeleteDram frees it whatever happens next.
       n->list_prev = tail;
       (tail != nullptr ? tail->list_next : list_head_) = n;
       tail = n;
-      for (uint64_t m = n->LiveMask(); m != 0; m &= m - 1) {
-        const int i = __builtin_ctzll(m);
-        if (KVSlot::AllocSize(n->slot[i].kv->key_size, n->slot[i].kv->value_size) > limit - p->slots[i])
-          throw std::runtime_error("a pair runs past the end of the pool");
-      }
       if (n->count > 0) {
         live.push_back(n);
         count_ += n->count;
@@ -178,6 +188,11 @@ Status Tree3::Recover() {
         empty.push_back(n);
       }
     }
+    std::sort(pairs.begin(), pairs.end());
+    if (std::adjacent_find(pairs.begin(), pairs.end()) != pairs.end())
+      throw std::runtime_error("two slots refer to one pair (at offset " +
+                               std::to_string(*std::adjacent_find(pairs.begin(), pairs.end())) + ")");
+    std::vector<PoolOffset>().swap(pairs);
     Status s = FreeEmptyLeaves(empty);
     if (!s.ok()) {
       DeleteDram();
