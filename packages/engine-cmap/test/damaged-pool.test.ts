@@ -37,9 +37,9 @@ function firstChain(l: Layout): { bucket: number; entry: number } {
   throw new Error('no entry in segment 0');
 }
 
-function openInChild(path: string): { signal: string | null; code?: string; message?: string } {
+function openInChild(path: string, extra: Record<string, unknown> = {}): { signal: string | null; code?: string; message?: string } {
   const script = `const core = require('@pmemkv/core'); core.registerEngine(require(${JSON.stringify(require.resolve('../dist/index.js'))}).default);
-    try { const db = core.open('cmap', { path: ${JSON.stringify(path)} }); db.countAll(); for (const _ of db.keys()); db.close(); console.log(JSON.stringify({})); }
+    try { const db = core.open('cmap', { path: ${JSON.stringify(path)}, ...${JSON.stringify(extra)} }); db.countAll(); for (const _ of db.keys()); db.close(); console.log(JSON.stringify({})); }
     catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PMEM_IS_PMEM_FORCE: '1' } });
   if (r.signal !== null || r.status !== 0) return { signal: r.signal ?? `exit ${r.status}` };
@@ -118,6 +118,32 @@ describe('a damaged cmap pool is refused at open', () => {
     expect(done).toBe(true);
     fs.writeFileSync(path, l.file);
     expectDamaged(path, /chain loops/);
+  });
+
+  test('bytes flipped in the transaction lanes: libpmemobj itself crashes on them, check_on_open refuses the pool', () => {
+    const path = pools.pool();
+    const l = makePool(path, 200);
+    // Lane 0 (at 8 KiB, pmempool info's "lanes offset") with its second word set to all ones:
+    // libpmemobj dies of SIGSEGV checking or recovering it.
+    l.file.fill(0xff, 8200, 8208);
+    fs.writeFileSync(path, l.file);
+    const plain = openInChild(path);
+    expect(plain.signal).toBe('SIGSEGV');  // what check_on_open exists for
+    const before = fs.readFileSync(path);
+    const r = openInChild(path, { check_on_open: 1 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe('UNKNOWN_ERROR');
+    expect(r.message).toMatch(/is damaged \(libpmemobj's consistency check died of SIGSEGV/);
+    expect(r.message).toMatch(/pmempool check/);
+    expect(fs.readFileSync(path).equals(before)).toBe(true);
+  });
+
+  test('check_on_open opens an undamaged pool as usual, and refuses a flag that is not 0/1/false/true', () => {
+    const path = pools.pool();
+    makePool(path, 50);
+    expect(openInChild(path, { check_on_open: true })).toEqual({ signal: null });
+    const r = openInChild(path, { check_on_open: 2 });
+    expect(r.code).toBe('CONFIG_TYPE_ERROR');
   });
 
   test('an undamaged pool still opens with every key', () => {

@@ -20,6 +20,7 @@
 import { join } from 'node:path';
 import { CONTRACT_VERSION, PmemkvError, type EngineConfig, type EngineHandle, type EnginePlugin } from '@pmemkv/core';
 import type { Capabilities, ConfigSchema, ThreadModel } from '@pmemkv/core';
+import { CHECK_ON_OPEN_KEY, CHECK_ON_OPEN_SCHEMA, checkBeforeOpen } from './check-on-open';
 
 /** What an engine addon built on the SDK exports. */
 interface EngineAddon {
@@ -64,6 +65,18 @@ export function nativeEngine(packageDir: string): NativeEnginePlugin {
       `${pkg.name} ${pkg.version} was built for engine contract version ${d.contractVersion}, but the installed @pmemkv/core implements version ${CONTRACT_VERSION}: install versions of the engine and of @pmemkv/core built for the same contract`,
     );
   }
+  // Persistent engines also take `check_on_open` (check-on-open.ts), handled here: the addon
+  // never sees it.
+  const persistent = d.capabilities.persistent === true;
+  const configSchema: ConfigSchema = persistent
+    ? { ...d.configSchema, properties: { ...(d.configSchema.properties ?? {}), [CHECK_ON_OPEN_KEY]: CHECK_ON_OPEN_SCHEMA } }
+    : d.configSchema;
+  const open = (config: EngineConfig): EngineHandle => {
+    if (!persistent) return addon.open(config);
+    const { [CHECK_ON_OPEN_KEY]: check, ...rest } = config as EngineConfig & { [CHECK_ON_OPEN_KEY]?: boolean };
+    if (check === true && rest.path !== undefined) checkBeforeOpen(rest.path);
+    return addon.open(rest);
+  };
   return Object.freeze({
     name: d.name,
     contractVersion: CONTRACT_VERSION,
@@ -72,8 +85,8 @@ export function nativeEngine(packageDir: string): NativeEnginePlugin {
     threadModel: d.threadModel,
     ...(d.layout !== undefined ? { layout: d.layout } : {}),
     capabilities: Object.freeze(d.capabilities),
-    configSchema: d.configSchema,
-    open: (config: EngineConfig) => addon.open(config),
+    configSchema,
+    open,
     livePaths: () => addon.livePaths(),
   });
 }
