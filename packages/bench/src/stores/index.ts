@@ -5,6 +5,7 @@
 import { classicLevelDriver, openClassicLevel } from './classic-level';
 import { lmdbDriver, openLmdb } from './lmdb';
 import { openPmemkv, pmemkvDriver } from './pmemkv';
+import { openPmemkvLevel, PMEMKV_LEVEL_PREFIX, pmemkvLevelDriver } from './pmemkv-level';
 import type { Store, StoreDriver, StoreKind } from './store';
 
 export type { Store, StoreDriver, StoreKind } from './store';
@@ -21,6 +22,7 @@ export interface StoreRef {
  * @throws Error (with the reason in its message) when the store cannot be loaded.
  */
 export function loadDriver(ref: StoreRef, pmemForced: boolean | undefined): StoreDriver {
+  if (ref.kind === 'engine' && ref.name.startsWith(PMEMKV_LEVEL_PREFIX)) return pmemkvLevelDriver(ref.name, ref.poolSize);
   if (ref.kind === 'engine') return pmemkvDriver(ref.name, ref.poolSize, pmemForced);
   switch (ref.name) {
     case 'lmdb':
@@ -34,6 +36,7 @@ export function loadDriver(ref: StoreRef, pmemForced: boolean | undefined): Stor
 
 /** Opens an existing store (worker threads) or a fresh one. */
 export async function openStore(ref: StoreRef, path: string, create: boolean): Promise<Store> {
+  if (ref.kind === 'engine' && ref.name.startsWith(PMEMKV_LEVEL_PREFIX)) return openPmemkvLevel(ref.name, path, create, ref.poolSize);
   if (ref.kind === 'engine') return openPmemkv(ref.name, path, create, ref.poolSize);
   switch (ref.name) {
     case 'lmdb':
