@@ -19,6 +19,7 @@ export const WORKLOADS = [
   'readmissing',
   'deleterandom',
   'readwhilewriting',
+  'reopen',
   'scaling',
 ] as const;
 export type Workload = (typeof WORKLOADS)[number];

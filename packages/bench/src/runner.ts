@@ -5,8 +5,8 @@
  * Each store gets a fresh database per group, under one temporary directory of its own that is
  * removed at the end, on error, and (through `cleanup`) on interruption. Groups:
  *   fillseq | fillbatch | fillrandom → overwrite → readseq → readrandom → readmissing →
- *   deleterandom | readwhilewriting (on loaded data) | per thread count: fillrandom-tN →
- *   readrandom-tN (concurrent engines only).
+ *   deleterandom | readwhilewriting (on loaded data) | reopen (on loaded data; persistent
+ *   stores only) | per thread count: fillrandom-tN → readrandom-tN (concurrent engines only).
  * A group whose first workload is not selected starts from an untimed load of every key.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +22,8 @@ import { ASYNC_WINDOW, fillasync, fillbatch, fillrandom, fillseq, prefill } from
 import { overwrite } from './workloads/overwrite';
 import { read } from './workloads/read';
 import { readwhilewriting } from './workloads/readwhilewriting';
+import { reopen } from './workloads/reopen';
+import type { Store } from './stores/store';
 import { scalingFill, scalingRead } from './workloads/scaling';
 
 export interface StoreInfo {
@@ -66,6 +68,8 @@ interface Group {
 }
 
 const all = () => true;
+/** Stores whose data survive a close (volatile engines start empty when reopened). */
+const reopens = (d: StoreDriver) => d.kind === 'peer' || d.capabilities?.['persistent'] === true;
 
 /** The groups that cover the selected workloads, in run order. */
 export function plan(options: Options): Group[] {
@@ -83,6 +87,7 @@ export function plan(options: Options): Group[] {
   if (on('deleterandom')) randomSteps.push({ workload: 'deleterandom', run: (e) => deleterandom(e.store, e.ctx, e.driver.name) });
   if (randomSteps.length > 0) groups.push({ id: 'random', load: !on('fillrandom'), steps: randomSteps, applies: all });
   if (on('readwhilewriting')) groups.push({ id: 'rww', load: true, steps: [{ workload: 'readwhilewriting', run: readwhilewriting }], applies: all });
+  if (on('reopen')) groups.push({ id: 'reopen', load: true, steps: [{ workload: 'reopen', run: reopen }], applies: reopens });
   if (on('scaling')) {
     for (const t of scalingThreads(options)) {
       groups.push({
@@ -132,9 +137,24 @@ export interface RunHooks {
 
 async function runGroup(group: Group, driver: StoreDriver, ref: StoreRef, ctx: Context, runDir: string, record: (m: Measurement) => void): Promise<void> {
   const path = join(runDir, `${driver.name}-${group.id}${driver.kind === 'engine' ? '.pool' : ''}`);
-  const store = await driver.open(path, true);
+  let store: Store | undefined = await driver.open(path, true);
   try {
-    const env: GroupEnv = { store, driver, ref, path, ctx };
+    const env: GroupEnv = {
+      get store(): Store {
+        if (store === undefined) throw new Error('the store is closed');
+        return store;
+      },
+      closeStore: async () => {
+        const s = store;
+        store = undefined;
+        await s?.close();
+      },
+      openStore: async () => (store = await driver.open(path, false)),
+      driver,
+      ref,
+      path,
+      ctx,
+    };
     if (group.load) await prefill(store, ctx, driver.name);
     for (const step of group.steps) {
       const before = cpuSnapshot();
@@ -144,7 +164,7 @@ async function runGroup(group: Group, driver: StoreDriver, ref: StoreRef, ctx: C
     }
   } finally {
     try {
-      await store.close();
+      await store?.close();
     } finally {
       driver.destroy(path);
     }

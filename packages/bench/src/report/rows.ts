@@ -49,6 +49,9 @@ function note(workload: string, m: Measurement): string {
     if (m.found !== expected) parts.push(`found ${m.found} of ${m.ops}`);
   }
   if (m.extra?.writerOpsPerSec !== undefined) parts.push(`writer ${Math.round(m.extra.writerOpsPerSec).toLocaleString('en-US')} ops/s`);
+  if (m.extra?.openMs !== undefined) parts.push(`open ${m.extra.openMs.toFixed(1)} ms`);
+  if (m.extra?.anonBytesPerKey !== undefined) parts.push(`DRAM ${m.extra.anonBytesPerKey.toFixed(1)} B/key`);
+  if (m.extra?.anonBytesPerStore !== undefined) parts.push(`+ ${(m.extra.anonBytesPerStore / 2 ** 20).toFixed(1)} MiB/store`);
   if (m.latencyOf === 'batch') parts.push('latency per batch');
   if (m.otherCpuCores !== undefined && m.otherCpuCores >= BUSY_CORES) parts.push(`others used ${m.otherCpuCores.toFixed(1)} cores`);
   return parts.join('; ');

@@ -61,7 +61,12 @@ export { BATCH_SIZE };
 
 /** One store opened for one workload group, as multi-threaded workloads need it. */
 export interface GroupEnv {
+  /** The group's store as it is now (`openStore` replaces it). */
   readonly store: Store;
+  /** Closes the group's store (reopen: before timing `openStore`). */
+  closeStore(): Promise<void>;
+  /** Opens the group's existing store again; it becomes `store` (and is closed at the group's end). */
+  openStore(): Promise<Store>;
   readonly driver: StoreDriver;
   /** How worker threads open the same store. */
   readonly ref: StoreRef;
