@@ -1,0 +1,737 @@
+// Native unit tests of stree's data structure, run without Node.js (the `test:native` script):
+//   g++ -std=c++17 -O1 -g -I<sdk include> src/stree*.cc -lpmemobj
+// Pools are made in a fresh directory under /dev/shm (or $TMPDIR) and removed at the end; set
+// PMEM_IS_PMEM_FORCE=1 for speed.
+#include <fcntl.h>
+#include <libpmemobj.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <pmemkv/crash_point.h>
+#include <pmemkv/testing.h>
+
+#include "layout.h"
+#include "stree.h"
+
+namespace {
+
+#define CHECK_VERIFY(engine)                                        \
+  do {                                                              \
+    std::string _e = (engine)->Verify();                            \
+    if (!_e.empty()) {                                              \
+      ::pmemkv::testing::Fail(__FILE__, __LINE__, "Verify: " + _e); \
+      return;                                                       \
+    }                                                               \
+  } while (0)
+
+using pmemkv::testing::PoolPath;
+using Entries = std::vector<std::pair<std::string, std::string>>;
+using Tree = std::unique_ptr<stree::STree>;
+
+// The model: keys in the order of `reverse ? reverse-bytewise : bytewise`.
+struct Order {
+  bool reverse = false;
+  bool operator()(const std::string& a, const std::string& b) const { return reverse ? b < a : a < b; }
+};
+using Model = std::map<std::string, std::string, Order>;
+
+pmemkv::Status OpenTree(const std::string& path, uint64_t size, Tree* out, const char* comparator = nullptr) {
+  pmemkv::Config cfg;
+  cfg.path = path;
+  cfg.size = size;
+  cfg.create_if_missing = true;
+  if (comparator != nullptr) {
+    pmemkv::Config::Item item{pmemkv::Config::Item::Type::kString, comparator};
+    cfg.items.emplace_back("comparator", item);
+  }
+  std::unique_ptr<pmemkv::Engine> e;
+  out->reset();
+  pmemkv::Status s = stree::STree::Open(cfg, &e);
+  if (s.ok()) out->reset(static_cast<stree::STree*>(e.release()));
+  return s;
+}
+
+struct Collect final : pmemkv::Visitor {
+  Entries got;
+  bool Visit(pmemkv::Slice k, pmemkv::Slice v) override {
+    got.emplace_back(std::string(k), std::string(v));
+    return false;
+  }
+};
+
+Entries Dump(stree::STree* t, bool reverse = false) {
+  Collect c;
+  pmemkv::KeyRange all;
+  all.compare = t->comparator().compare;
+  if (!t->Walk(all, reverse, c).ok()) return {{"<walk failed>", ""}};
+  return c.got;
+}
+
+Entries ModelEntries(const Model& m, bool reverse = false) {
+  Entries out(m.begin(), m.end());
+  if (reverse) std::reverse(out.begin(), out.end());
+  return out;
+}
+
+// Keys of several shapes: short, 16-byte decimal (the benchmarks' shape), long with a shared
+// prefix (separators beyond 16 bytes), empty, and with zero bytes.
+std::string KeyOf(uint64_t id, int shape) {
+  char buf[32];
+  switch (shape % 4) {
+    case 0:
+      std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(id));
+      return buf;
+    case 1:
+      std::snprintf(buf, sizeof buf, "%016llu", static_cast<unsigned long long>(id));
+      return buf;
+    case 2:
+      std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(id));
+      return std::string(40, 'p') + buf;
+    default:
+      return std::string(id % 3, '\0') + std::to_string(id) + std::string(1, '\0');
+  }
+}
+
+std::string Key(uint64_t id) { return KeyOf(id, 1); }
+
+// Compares the engine with the model: every key, both full walks, and ranged counts.
+void CheckAgainstModel(stree::STree* t, const Model& m, std::mt19937_64& rng) {
+  CHECK_VERIFY(t);
+  uint64_t n = 0;
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == m.size());
+  for (const auto& kv : m) {
+    pmemkv::testing::ValueCopy c;
+    CHECK_OK(t->Get(kv.first, c));
+    CHECK(c.value == kv.second);
+  }
+  CHECK(Dump(t) == ModelEntries(m));
+  CHECK(Dump(t, true) == ModelEntries(m, true));
+  std::vector<std::string> keys;
+  for (const auto& kv : m) keys.push_back(kv.first);
+  for (int i = 0; i < 20 && !keys.empty(); i++) {
+    const std::string a = keys[rng() % keys.size()] + (rng() % 2 ? std::string(1, '\x01') : std::string());
+    const std::string b = keys[rng() % keys.size()];
+    for (int inc = 0; inc < 4; inc++) {
+      pmemkv::KeyRange r;
+      r.compare = t->comparator().compare;
+      r.lower = {a, true, (inc & 1) != 0};
+      r.upper = {b, true, (inc & 2) != 0};
+      Entries want;
+      for (const auto& kv : m)
+        if (r.Contains(kv.first)) want.push_back(kv);
+      Collect fwd, rev;
+      CHECK_OK(t->Walk(r, false, fwd));
+      CHECK(fwd.got == want);
+      CHECK_OK(t->Walk(r, true, rev));
+      std::reverse(want.begin(), want.end());
+      CHECK(rev.got == want);
+      CHECK_OK(t->Count(r, &n));
+      CHECK(n == want.size());
+    }
+  }
+}
+
+void TestBasics() {
+  const std::string path = PoolPath("basics");
+  Tree t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  CHECK(Dump(t.get()).empty());
+  pmemkv::testing::ValueCopy c;
+  CHECK(t->Get("", c).IsNotFound());
+  CHECK_OK(t->Put("", "empty key"));
+  CHECK_OK(t->Put(std::string("a\0b", 3), std::string("\0\0", 2)));
+  CHECK_OK(t->Put("a", ""));
+  CHECK_OK(t->Put("a", "again"));
+  CHECK(t->Remove("zz").IsNotFound());
+  CHECK_OK(t->Get(std::string("a\0b", 3), c));
+  CHECK(c.value == std::string("\0\0", 2));
+  CHECK(Dump(t.get()) == (Entries{{"", "empty key"}, {"a", "again"}, {std::string("a\0b", 3), std::string("\0\0", 2)}}));
+  CHECK_OK(t->Remove(""));
+  CHECK_VERIFY(t.get());
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK(Dump(t.get()) == (Entries{{"a", "again"}, {std::string("a\0b", 3), std::string("\0\0", 2)}}));
+  CHECK_OK(t->Put("big", std::string(1 << 20, 'b')));
+  CHECK_OK(t->Get("big", c));
+  CHECK(c.value.size() == (1u << 20));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+}
+
+std::map<std::string, int>& StepsSeen() {
+  static std::map<std::string, int> seen;
+  return seen;
+}
+void CountStep(const char* step) { StepsSeen()[step]++; }
+
+// Random puts, overwrites and removes against a model, with Verify along the way; a tree that
+// grows to several levels and shrinks back. The crash points passed prove that every kind of
+// structural change happened (splits, merges, borrows, new root, root collapse).
+void TestRandomOps(const char* comparator, int shape, uint64_t seed) {
+  pmemkv::SetCrashHook(CountStep);
+  struct Unhook {
+    ~Unhook() { pmemkv::SetCrashHook(nullptr); }
+  } unhook;
+  const std::string path = PoolPath("random-" + std::to_string(seed));
+  Tree t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t, comparator));
+  Model m(Order{comparator != nullptr && std::string(comparator) == "reverse-bytewise"});
+  std::mt19937_64 rng(seed);
+  for (int phase = 0; phase < 4; phase++) {
+    const int ops = 12000;
+    const uint64_t space = phase % 2 == 0 ? 6000 : 3000;
+    const int put_pct = phase % 2 == 0 ? 75 : 25;  // grow, then shrink
+    for (int i = 0; i < ops; i++) {
+      const uint64_t id = rng() % space;
+      const std::string k = KeyOf(id, shape == 4 ? static_cast<int>(id) : shape);
+      if (static_cast<int>(rng() % 100) < put_pct) {
+        const std::string v(rng() % 40, static_cast<char>('a' + i % 26));
+        CHECK_OK(t->Put(k, v));
+        m[k] = v;
+      } else {
+        const pmemkv::Status s = t->Remove(k);
+        CHECK(s.ok() == (m.erase(k) == 1));
+        CHECK(s.ok() || s.IsNotFound());
+      }
+      if (i % 3000 == 0) CHECK_VERIFY(t.get());
+    }
+    CheckAgainstModel(t.get(), m, rng);
+    if (pmemkv::testing::Failures() != 0) return;
+    CHECK_OK(OpenTree(path, 0, &t));
+  }
+  for (auto it = m.begin(); it != m.end(); it = m.erase(it)) CHECK_OK(t->Remove(it->first));
+  stree::STree::Stats st{};
+  CHECK(t->Verify(&st).empty());
+  CHECK(st.entries == 0 && st.height == 0 && st.leaves == 1 && st.inner_nodes == 0 && st.sep_keys == 0);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// The random runs above went through every kind of structural change.
+void TestEveryChangeExercised() {
+  for (const char* step : {"split: slot moved", "inner split", "new root", "merge: slots moved", "inner merge",
+                           "inner borrow", "root collapsed"}) {
+    if (StepsSeen()[step] == 0) std::fprintf(stderr, "no '%s' in the random runs\n", step);
+    CHECK(StepsSeen()[step] > 0);
+  }
+}
+
+// Ascending and descending fills leave full leaves (a key past the end gets a leaf of its
+// own); removing everything merges the tree back into one empty root leaf.
+void TestFill(int direction) {
+  const std::string path = PoolPath("fill");
+  Tree t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t));
+  const uint64_t n = 100000;
+  for (uint64_t i = 0; i < n; i++) CHECK_OK(t->Put(Key(direction > 0 ? i : n - 1 - i), "v"));
+  stree::STree::Stats st{};
+  std::string err = t->Verify(&st);
+  CHECK(err.empty());
+  CHECK(st.entries == n && st.leaves <= n / stree::kLeafSlots + 1 && st.height >= 2);
+  std::vector<uint64_t> ids(n);
+  for (uint64_t i = 0; i < n; i++) ids[i] = i;
+  std::mt19937_64 rng(7);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  for (uint64_t i = 0; i < n; i++) {
+    CHECK_OK(t->Remove(Key(ids[i])));
+    if (i % 20000 == 0) CHECK_VERIFY(t.get());
+  }
+  err = t->Verify(&st);
+  CHECK(err.empty());
+  CHECK(st.entries == 0 && st.leaves == 1 && st.height == 0);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// Opens the pool of `path` with libpmemobj directly, to damage it.
+template <class Fn>
+bool Tamper(const std::string& path, Fn&& fn) {
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), stree::kLayoutName);
+  if (pop == nullptr) return false;
+  PMEMoid root_oid = pmemobj_root(pop, sizeof(stree::Root));
+  auto* root = static_cast<stree::Root*>(pmemobj_direct(root_oid));
+  char* base = reinterpret_cast<char*>(pop);
+  fn(root, base);
+  // The pool is on /dev/shm: the bytes written through the mapping are the file's.
+  pmemobj_close(pop);
+  return true;
+}
+
+bool IsDamaged(const pmemkv::Status& s) {
+  return s.code() == pmemkv::Code::kUnknownError && s.message().find("damaged") != std::string::npos;
+}
+
+// Open reads the root node only, whatever the size of the tree.
+void TestOpenDoesNotWalk() {
+  const std::string path = PoolPath("reopen");
+  Tree t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t));
+  CHECK(t->open_nodes_read() == 1);
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 60000; i++) CHECK_OK(t->Put(Key(rng() % 1000000), "value"));
+  stree::STree::Stats st{};
+  CHECK(t->Verify(&st).empty());
+  CHECK(st.leaves > 1000 && st.height >= 2);
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK(t->open_nodes_read() == 1);
+  uint64_t n = 0;
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == st.entries);
+  t.reset();
+  // Behavioural proof: with the tag of every node below the root wiped, open still succeeds
+  // (it never read them) and the count is there; the first lookup meets the damage.
+  uint64_t wiped = 0;
+  auto set_tags = [&](bool wipe) {
+    return Tamper(path, [&](stree::Root* r, char* base) {
+      std::function<void(uint64_t, uint64_t)> visit = [&](uint64_t off, uint64_t depth) {
+        if (depth < r->height) {
+          auto* node = reinterpret_cast<stree::Inner*>(base + off);
+          for (uint32_t i = 0; i <= node->count; i++) visit(node->child[i], depth + 1);
+          if (depth > 0) node->tag = wipe ? 0 : stree::kInnerTag;
+        } else {
+          reinterpret_cast<stree::Leaf*>(base + off)->tag = wipe ? 0 : stree::kLeafTag;
+        }
+        wiped += depth > 0 ? 1 : 0;
+      };
+      visit(r->root_node, 0);
+    });
+  };
+  CHECK(set_tags(true));
+  CHECK(wiped == st.leaves + st.inner_nodes - 1);
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK(t->open_nodes_read() == 1);
+  CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+  CHECK(n == st.entries);
+  pmemkv::testing::ValueCopy c;
+  CHECK(IsDamaged(t->Get(Key(1), c)));
+  t.reset();
+  CHECK(set_tags(false));
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+}
+
+// reverse-bytewise orders the other way, is stored in the pool and must match on reopen.
+void TestComparators() {
+  const std::string path = PoolPath("cmp");
+  Tree t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t, "reverse-bytewise"));
+  for (const char* k : {"a", "ab", "b", "", "abc"}) CHECK_OK(t->Put(k, k));
+  CHECK(Dump(t.get()) == (Entries{{"b", "b"}, {"abc", "abc"}, {"ab", "ab"}, {"a", "a"}, {"", ""}}));
+  t.reset();
+  pmemkv::Status s = OpenTree(path, 0, &t, "bytewise");
+  CHECK(s.code() == pmemkv::Code::kComparatorMismatch);
+  CHECK(s.message().find("reverse-bytewise") != std::string::npos);
+  CHECK_OK(OpenTree(path, 0, &t));  // no key: the stored comparator
+  CHECK(t->comparator().compare == pmemkv::kReverseBytewise.compare);
+  CHECK_OK(OpenTree(path, 0, &t, "reverse-bytewise"));
+  CHECK(Dump(t.get()).front().first == "b");
+  s = OpenTree(PoolPath("cmp-bad"), 16 << 20, &t, "nope");
+  CHECK(s.code() == pmemkv::Code::kInvalidArgument);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// Damaged pools: a child offset outside the pool, a node count beyond capacity, a loop in the
+// leaf list. Each is UNKNOWN_ERROR "damaged" from the call that meets it, never a crash or a
+// hang, and the pool is readable again once repaired.
+void TestDamagedPools() {
+  const std::string path = PoolPath("damaged");
+  Tree t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  for (int i = 0; i < 2000; i++) CHECK_OK(t->Put(Key(i), "v"));
+  stree::STree::Stats st{};
+  CHECK(t->Verify(&st).empty());
+  CHECK(st.height == 2);
+  t.reset();
+  stree::Root saved_root{};
+  uint64_t first_leaf = 0, second_leaf = 0;
+  // Find the first two leaves and remember the root node.
+  CHECK(Tamper(path, [&](stree::Root* r, char* base) {
+    saved_root = *r;
+    auto* n = reinterpret_cast<stree::Inner*>(base + r->root_node);
+    auto* n2 = reinterpret_cast<stree::Inner*>(base + n->child[0]);
+    first_leaf = n2->child[0];
+    second_leaf = n2->child[1];
+  }));
+  struct Damage {
+    const char* name;
+    std::function<void(stree::Root*, char*)> apply, repair;
+  };
+  stree::Inner saved_inner{};
+  stree::Leaf saved_leaf{};
+  const Damage damages[] = {
+      {"root child offset outside the pool",
+       [&](stree::Root* r, char* base) {
+         auto* n = reinterpret_cast<stree::Inner*>(base + r->root_node);
+         saved_inner = *n;
+         n->child[0] = uint64_t{1} << 40;
+       },
+       [&](stree::Root* r, char* base) { *reinterpret_cast<stree::Inner*>(base + r->root_node) = saved_inner; }},
+      {"inner count beyond capacity",
+       [&](stree::Root* r, char* base) {
+         auto* n = reinterpret_cast<stree::Inner*>(base + r->root_node);
+         saved_inner = *n;
+         n->count = 200;
+       },
+       [&](stree::Root* r, char* base) { *reinterpret_cast<stree::Inner*>(base + r->root_node) = saved_inner; }},
+      {"leaf count beyond capacity",
+       [&](stree::Root*, char* base) {
+         auto* l = reinterpret_cast<stree::Leaf*>(base + first_leaf);
+         saved_leaf = *l;
+         l->count = 33;
+       },
+       [&](stree::Root*, char* base) { *reinterpret_cast<stree::Leaf*>(base + first_leaf) = saved_leaf; }},
+      {"leaf list loop",
+       [&](stree::Root*, char* base) {
+         auto* l = reinterpret_cast<stree::Leaf*>(base + second_leaf);
+         saved_leaf = *l;
+         l->next = first_leaf;  // and first_leaf->prev is 0: the links disagree or loop
+         reinterpret_cast<stree::Leaf*>(base + first_leaf)->prev = second_leaf;
+       },
+       [&](stree::Root*, char* base) {
+         *reinterpret_cast<stree::Leaf*>(base + second_leaf) = saved_leaf;
+         reinterpret_cast<stree::Leaf*>(base + first_leaf)->prev = 0;
+       }},
+      {"order entry beyond the slots",
+       [&](stree::Root*, char* base) {
+         auto* l = reinterpret_cast<stree::Leaf*>(base + first_leaf);
+         saved_leaf = *l;
+         l->order[1] = 200;
+       },
+       [&](stree::Root*, char* base) { *reinterpret_cast<stree::Leaf*>(base + first_leaf) = saved_leaf; }},
+      {"slot offset outside the pool",
+       [&](stree::Root*, char* base) {
+         auto* l = reinterpret_cast<stree::Leaf*>(base + first_leaf);
+         saved_leaf = *l;
+         l->kv[l->order[0]] = ~uint64_t{0} - 4;
+       },
+       [&](stree::Root*, char* base) { *reinterpret_cast<stree::Leaf*>(base + first_leaf) = saved_leaf; }},
+  };
+  for (const Damage& d : damages) {
+    CHECK(Tamper(path, d.apply));
+    pmemkv::Status s = OpenTree(path, 0, &t);
+    if (s.ok()) {
+      // Open reads only the root node; the damage shows in the first call that reaches it.
+      Collect all;
+      pmemkv::Status walk = t->Walk(pmemkv::KeyRange{}, false, all);
+      uint64_t n = 0;
+      pmemkv::Status count = t->Count(pmemkv::KeyRange{{Key(0), true, true}, {}, t->comparator().compare}, &n);
+      pmemkv::testing::ValueCopy c;
+      pmemkv::Status get = t->Get(Key(0), c);
+      if (!IsDamaged(walk) || !IsDamaged(count)) {
+        std::fprintf(stderr, "damage '%s': walk %s, count %s\n", d.name, walk.message().c_str(), count.message().c_str());
+        CHECK(false);
+      }
+      // A get finds its pair by fingerprint and never reads the leaf links or the order array.
+      const bool list_only = std::string(d.name) == "leaf list loop" || std::string(d.name) == "order entry beyond the slots";
+      // (A put is tried only where it must fail: elsewhere it would succeed and change the
+      // pool under the repair.)
+      const pmemkv::Status put = list_only ? pmemkv::Status::OK() : t->Put(Key(0), "x");
+      if (!list_only && (!IsDamaged(get) || !IsDamaged(put))) {
+        std::fprintf(stderr, "damage '%s': get %s, put %s\n", d.name, get.message().c_str(), put.message().c_str());
+        CHECK(false);
+      }
+      t.reset();
+    } else {
+      CHECK(IsDamaged(s));
+    }
+    CHECK(Tamper(path, d.repair));
+    CHECK_OK(OpenTree(path, 0, &t));
+    CHECK_VERIFY(t.get());
+    t.reset();
+  }
+  // A root node offset outside the pool and a height beyond any tree: refused by open.
+  CHECK(Tamper(path, [&](stree::Root* r, char*) { r->root_node = uint64_t{1} << 40; }));
+  CHECK(IsDamaged(OpenTree(path, 0, &t)));
+  CHECK(Tamper(path, [&](stree::Root* r, char*) { *r = saved_root; r->height = 1000; }));
+  CHECK(IsDamaged(OpenTree(path, 0, &t)));
+  CHECK(Tamper(path, [&](stree::Root* r, char*) { *r = saved_root; r->height = 0; }));  // names an inner node
+  CHECK(IsDamaged(OpenTree(path, 0, &t)));
+  CHECK(Tamper(path, [&](stree::Root* r, char*) { *r = saved_root; }));
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+}
+
+bool CopyFile(const std::string& from, const std::string& to) {
+  const int in = open(from.c_str(), O_RDONLY);
+  const int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  bool ok = in >= 0 && out >= 0;
+  static char buf[1 << 16];
+  for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) ok = n > 0 && write(out, buf, n) == n;
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  return ok;
+}
+
+int crash_target = 0;
+int crash_steps = 0;
+void KillAtTarget(const char*) {
+  if (++crash_steps == crash_target) raise(SIGKILL);
+}
+
+void PutAll(stree::STree* t, Model* m, uint64_t from, uint64_t to, uint64_t step = 1) {
+  for (uint64_t i = from; i < to; i += step) {
+    const std::string k = Key(i), v = "value of " + std::to_string(i);
+    if (!t->Put(k, v).ok()) return;
+    (*m)[k] = v;
+  }
+}
+
+struct CrashCase {
+  const char* name;
+  std::function<void(stree::STree*, Model*)> setup;
+  std::function<pmemkv::Status(stree::STree*)> op;
+  std::function<void(Model*)> apply;
+  int min_points;
+};
+
+// Deterministic crash injection: for each case and each crash point k the operation passes, a
+// forked child opens a copy of the prepared pool, runs the operation and is killed (SIGKILL) at
+// point k. Reopening must give exactly the state before the operation, pass Verify (so no
+// leak), and take the operation afterwards.
+void TestCrashPoints() {
+  auto remove_range = [](stree::STree* t, Model* m, uint64_t from, uint64_t to) {
+    for (uint64_t i = from; i < to; i++)
+      if (t->Remove(Key(i)).ok()) m->erase(Key(i));
+  };
+  const CrashCase cases[] = {
+      {"insert into a leaf with room", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 2},
+      {"overwrite", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Put(Key(5), "a changed, longer value"); },
+       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 2},
+      {"remove", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 1},
+      {"split of the root leaf (new root)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 64, 2); },
+       [](stree::STree* t) { return t->Put(Key(33), "splitter"); }, [](Model* m) { (*m)[Key(33)] = "splitter"; },
+       stree::kLeafSlots / 2 + 3},
+      {"split in the middle (ascending keys between)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 2000, 2); },
+       [](stree::STree* t) { return t->Put(Key(1001), "splitter"); }, [](Model* m) { (*m)[Key(1001)] = "splitter"; }, 4},
+      {"split of the last leaf (ascending fill)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 32); },
+       [](stree::STree* t) { return t->Put(Key(1000), "last"); }, [](Model* m) { (*m)[Key(1000)] = "last"; }, 3},
+      {"split of the first leaf (descending fill)", [](stree::STree* t, Model* m) { PutAll(t, m, 10, 42); },
+       [](stree::STree* t) { return t->Put(Key(1), "first"); }, [](Model* m) { (*m)[Key(1)] = "first"; }, 3},
+      {"split of inner nodes up to a new root",
+       [](stree::STree* t, Model* m) { PutAll(t, m, 0, 32 * 32); },  // ascending: full leaves, a full root
+       [](stree::STree* t) { return t->Put(Key(5000), "top"); }, [](Model* m) { (*m)[Key(5000)] = "top"; }, 4},
+      {"leaf merge",
+       [&](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 96);  // three full leaves
+         remove_range(t, m, 0, 24);
+         remove_range(t, m, 32, 52);  // 8 and 12 entries left: the next remove merges them
+       },
+       [](stree::STree* t) { return t->Remove(Key(24)); }, [](Model* m) { m->erase(Key(24)); }, 3},
+      {"merge that collapses the root",
+       [&](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 40);  // leaves of 32 and 8 under a root
+         remove_range(t, m, 32, 39);  // the second leaf keeps one entry
+       },
+       [](stree::STree* t) { return t->Remove(Key(39)); }, [](Model* m) { m->erase(Key(39)); }, 4},
+      {"inner merge or borrow",
+       [&](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 32 * 40);
+         for (uint64_t i = 0; i < 32 * 12; i++)
+           if (i % 32 != 0 && t->Remove(Key(i)).ok()) m->erase(Key(i));
+       },
+       [&](stree::STree* t) {
+         pmemkv::Status s;
+         for (uint64_t i = 0; i < 32 * 12 && s.ok(); i += 32) {
+           s = t->Remove(Key(i));
+           if (s.IsNotFound()) s = pmemkv::Status::OK();  // removed before the kill
+         }
+         return s;
+       },
+       [](Model* m) {
+         for (uint64_t i = 0; i < 32 * 12; i += 32) m->erase(Key(i));
+       },
+       1},
+  };
+  const std::string prepared = PoolPath("crash-prepared"), work = PoolPath("crash-work");
+  for (const CrashCase& c : cases) {
+    Model before;
+    {
+      unlink(prepared.c_str());
+      Tree t;
+      CHECK_OK(OpenTree(prepared, 16 << 20, &t));
+      c.setup(t.get(), &before);
+      CHECK(Dump(t.get()) == ModelEntries(before));
+      CHECK_VERIFY(t.get());
+    }
+    Model after = before;
+    c.apply(&after);
+    const Entries want_before = ModelEntries(before), want_after = ModelEntries(after);
+    int points = 0;
+    bool multi = std::string(c.name) == "inner merge or borrow";  // several removes: any prefix of them
+    for (int k = 1;; k++) {
+      CHECK(CopyFile(prepared, work));
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      CHECK(pid >= 0);
+      if (pid == 0) {
+        Tree t;
+        if (!OpenTree(work, 0, &t).ok()) _exit(2);
+        crash_target = k;
+        pmemkv::SetCrashHook(KillAtTarget);
+        _exit(c.op(t.get()).ok() ? 0 : 3);
+      }
+      int status = 0;
+      CHECK(waitpid(pid, &status, 0) == pid);
+      const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+      const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!killed && !completed) {
+        std::fprintf(stderr, "case '%s', step %d: the child failed (status %d)\n", c.name, k, status);
+        CHECK(false);
+      }
+      Tree t;
+      CHECK_OK(OpenTree(work, 0, &t));
+      CHECK_VERIFY(t.get());
+      const Entries got = Dump(t.get());
+      const bool as_expected = multi ? got.size() <= want_before.size() && got.size() >= want_after.size()
+                                     : got == (killed ? want_before : want_after);
+      if (!as_expected) {
+        std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
+                     c.name, k, got.size(), want_before.size(), want_after.size());
+        CHECK(false);
+      }
+      if (killed) {
+        CHECK_OK(c.op(t.get()));
+        CHECK(Dump(t.get()) == want_after);
+        CHECK_VERIFY(t.get());
+        points++;
+      }
+      t.reset();
+      if (completed) break;
+    }
+    if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
+    CHECK(points >= c.min_points);
+  }
+  unlink(prepared.c_str());
+  unlink(work.c_str());
+}
+
+// A full pool during puts (splits included) is OUT_OF_MEMORY and leaves the tree as it was;
+// freeing space makes it usable again.
+void TestOutOfSpace() {
+  const std::string path = PoolPath("oom");
+  Tree t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  Model m;
+  std::mt19937_64 rng(5);
+  int refused = 0;
+  for (uint64_t i = 0; refused < 50; i++) {
+    const std::string k = Key(rng() % 10000000), v(200, 'v');
+    const pmemkv::Status s = t->Put(k, v);
+    if (s.code() == pmemkv::Code::kOutOfMemory) {
+      refused++;
+      continue;
+    }
+    CHECK_OK(s);
+    m[k] = v;
+  }
+  CHECK(m.size() > 1000);
+  CheckAgainstModel(t.get(), m, rng);
+  if (pmemkv::testing::Failures() != 0) return;
+  std::vector<std::string> keys;
+  for (const auto& kv : m) keys.push_back(kv.first);
+  for (size_t i = 0; i < keys.size(); i += 2) {
+    CHECK_OK(t->Remove(keys[i]));
+    m.erase(keys[i]);
+  }
+  for (int i = 0; i < 500; i++) {
+    const std::string k = Key(20000000 + i), v(200, 'n');
+    CHECK_OK(t->Put(k, v));
+    m[k] = v;
+  }
+  CheckAgainstModel(t.get(), m, rng);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// A batch is one transaction: all of it or none, including a failure in its last operation.
+void TestBatch() {
+  const std::string path = PoolPath("batch");
+  Tree t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  Model m;
+  std::vector<pmemkv::BatchOp> ops;
+  for (int i = 0; i < 500; i++) ops.push_back({true, Key(i), "v" + std::to_string(i)});
+  for (int i = 0; i < 500; i += 3) ops.push_back({false, Key(i), ""});
+  ops.push_back({true, Key(7), "last wins"});
+  ops.push_back({false, "missing", ""});
+  CHECK_OK(t->Batch(ops));
+  for (int i = 0; i < 500; i++)
+    if (i % 3 != 0) m[Key(i)] = "v" + std::to_string(i);
+  m[Key(7)] = "last wins";
+  CHECK(Dump(t.get()) == ModelEntries(m));
+  CHECK_VERIFY(t.get());
+  std::vector<pmemkv::BatchOp> big;
+  for (int i = 1000; i < 1400; i++) big.push_back({true, Key(i), "new"});
+  for (int i = 1; i < 500; i += 3) big.push_back({false, Key(i), ""});
+  big.push_back({true, "huge", std::string(32 << 20, 'h')});
+  const pmemkv::Status s = t->Batch(big);
+  CHECK(s.code() == pmemkv::Code::kOutOfMemory);
+  CHECK(s.message().find("batch operation " + std::to_string(big.size() - 1)) != std::string::npos);
+  CHECK(Dump(t.get()) == ModelEntries(m));
+  CHECK_VERIFY(t.get());
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK(Dump(t.get()) == ModelEntries(m));
+  t.reset();
+  unlink(path.c_str());
+}
+
+void TestInsideForeignTransaction() {
+  const std::string path = PoolPath("foreign");
+  Tree t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  CHECK_OK(t->Put("k", "old"));
+  PMEMobjpool* other = pmemobj_create(PoolPath("app").c_str(), "app", 8 << 20, 0600);
+  CHECK(other != nullptr);
+  CHECK(pmemobj_tx_begin(other, nullptr, TX_PARAM_NONE) == 0);
+  const pmemkv::Status put = t->Put("k", "new");
+  const pmemkv::Status remove = t->Remove("k");
+  const pmemkv::Status batch = t->Batch({{true, "b", "1"}});
+  pmemobj_tx_abort(ECANCELED);
+  pmemobj_tx_end();
+  pmemobj_close(other);
+  for (const pmemkv::Status& s : {put, remove, batch}) CHECK(s.code() == pmemkv::Code::kTransactionScopeError);
+  CHECK(Dump(t.get()) == (Entries{{"k", "old"}}));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  unlink(path.c_str());
+  unlink(PoolPath("app").c_str());
+}
+
+}  // namespace
+
+PMEMKV_TEST(BasicsEmptyKeysZeroBytesOverwriteRemoveReopen) { TestBasics(); }
+PMEMKV_TEST(RandomOpsShortKeys) { TestRandomOps(nullptr, 0, 1); }
+PMEMKV_TEST(RandomOpsDecimalKeys) { TestRandomOps(nullptr, 1, 2); }
+PMEMKV_TEST(RandomOpsLongKeysSharingAPrefix) { TestRandomOps(nullptr, 2, 3); }
+PMEMKV_TEST(RandomOpsMixedKeysReverseBytewise) { TestRandomOps("reverse-bytewise", 4, 4); }
+PMEMKV_TEST(RandomOpsWentThroughEveryStructuralChange) { TestEveryChangeExercised(); }
+PMEMKV_TEST(AscendingFillThenRemoveAll) { TestFill(1); }
+PMEMKV_TEST(DescendingFillThenRemoveAll) { TestFill(-1); }
+PMEMKV_TEST(OpenReadsOnlyTheRootNode) { TestOpenDoesNotWalk(); }
+PMEMKV_TEST(ComparatorStoredAndChecked) { TestComparators(); }
+PMEMKV_TEST(DamagedPoolsAreRefused) { TestDamagedPools(); }
+PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
+PMEMKV_TEST(PoolFullLeavesTreeIntact) { TestOutOfSpace(); }
+PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
+PMEMKV_TEST(InsideAForeignTransactionIsTransactionScopeError) { TestInsideForeignTransaction(); }
+
+int main() { return pmemkv::testing::RunAll(); }
