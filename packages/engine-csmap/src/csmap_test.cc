@@ -1,0 +1,563 @@
+// Native tests of csmap: the engine without Node.js, on real pools in the harness's temporary
+// directory. Point operations and order against std::map, cursors in both directions, reopen,
+// comparators, atomic batches, a full pool, damaged pools, the epoch domain, and threads that
+// write overlapping keys while others iterate.
+#include <pmemkv/testing.h>
+
+#include <libpmemobj.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <pmemkv/crash_point.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "csmap.h"
+#include "epoch.h"
+
+namespace {
+
+using csmap::CSMap;
+using pmemkv::Code;
+using pmemkv::Config;
+using pmemkv::Cursor;
+using pmemkv::Engine;
+using pmemkv::KeyRange;
+using pmemkv::Slice;
+using pmemkv::Status;
+using pmemkv::testing::PoolPath;
+using pmemkv::testing::ValueCopy;
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
+Config MakeConfig(const std::string& name, uint64_t size = 32 * kMiB, const char* comparator = nullptr) {
+  Config c;
+  c.path = PoolPath(name);
+  c.size = size;
+  c.create_if_missing = true;
+  if (comparator != nullptr) {
+    Config::Item item;
+    item.type = Config::Item::Type::kString;
+    item.string_value = comparator;
+    c.items.emplace_back("comparator", item);
+  }
+  return c;
+}
+
+Status OpenMap(const Config& c, std::unique_ptr<Engine>* e) { return CSMap::Open(c, e); }
+CSMap& AsMap(const std::unique_ptr<Engine>& e) { return static_cast<CSMap&>(*e); }
+
+std::string Get(Engine& e, Slice key, Status* status = nullptr) {
+  ValueCopy v;
+  Status s = e.Get(key, v);
+  if (status != nullptr) *status = s;
+  return s.ok() ? v.value : std::string("<absent>");
+}
+
+// Every entry in cursor order, forward or backward.
+std::vector<std::pair<std::string, std::string>> Walk(Engine& e, bool reverse) {
+  std::unique_ptr<Cursor> c;
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!e.NewCursor(&c).ok()) return out;
+  if (reverse) {
+    for (c->SeekToLast(); c->Valid(); c->Prev()) out.emplace_back(std::string(c->key()), std::string(c->value()));
+  } else {
+    for (c->SeekToFirst(); c->Valid(); c->Next()) out.emplace_back(std::string(c->key()), std::string(c->value()));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Forward(const std::map<std::string, std::string>& m) {
+  return {m.begin(), m.end()};
+}
+
+std::string Key(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "key-%08d", i);
+  return buf;
+}
+
+PMEMKV_TEST(PutGetRemoveAgainstModel) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("model"), &e));
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; i++) {
+    const std::string k = Key(static_cast<int>(rng() % 3000));
+    const unsigned op = rng() % 10;
+    if (op < 6) {
+      const std::string v = std::string(rng() % 40, static_cast<char>('a' + i % 26)) + std::to_string(i);
+      CHECK_OK(e->Put(k, v));
+      model[k] = v;
+    } else if (op < 8) {
+      Status s = e->Remove(k);
+      CHECK(s.ok() == (model.erase(k) == 1));
+    } else {
+      Status s;
+      const std::string got = Get(*e, k, &s);
+      auto it = model.find(k);
+      CHECK(s.ok() == (it != model.end()));
+      if (it != model.end()) CHECK(got == it->second);
+      CHECK(e->Exists(k).ok() == (it != model.end()));
+    }
+  }
+  uint64_t n = 0;
+  CHECK_OK(e->Count(KeyRange{}, &n));
+  CHECK(n == model.size());
+  CHECK(Walk(*e, false) == Forward(model));
+  auto backward = Forward(model);
+  std::reverse(backward.begin(), backward.end());
+  CHECK(Walk(*e, true) == backward);
+  const std::string problem = AsMap(e).Verify();
+  CHECK(problem.empty());
+}
+
+PMEMKV_TEST(BinaryKeysAndEmptyValues) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("binary"), &e));
+  const std::string zero("\0", 1), zeros("\0\0", 2), ff("\xff", 1);
+  CHECK_OK(e->Put("", "empty key"));
+  CHECK_OK(e->Put(zero, ""));
+  CHECK_OK(e->Put(zeros, std::string("a\0b", 3)));
+  CHECK_OK(e->Put(ff, "ff"));
+  CHECK(Get(*e, "") == "empty key");
+  CHECK(Get(*e, zero).empty());
+  CHECK(Get(*e, zeros) == std::string("a\0b", 3));
+  auto all = Walk(*e, false);
+  CHECK(all.size() == 4);
+  CHECK(all[0].first.empty() && all[1].first == zero && all[2].first == zeros && all[3].first == ff);
+}
+
+PMEMKV_TEST(CursorSeeksAndRanges) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("seeks"), &e));
+  for (int i = 0; i < 100; i += 2) CHECK_OK(e->Put(Key(i), std::to_string(i)));
+  std::unique_ptr<Cursor> c;
+  CHECK_OK(e->NewCursor(&c));
+  c->Seek(Key(11));
+  CHECK(c->Valid() && c->key() == Key(12));
+  c->Seek(Key(12));
+  CHECK(c->Valid() && c->key() == Key(12) && c->value() == "12");
+  c->SeekForPrev(Key(11));
+  CHECK(c->Valid() && c->key() == Key(10));
+  c->SeekForPrev(Key(10));
+  CHECK(c->Valid() && c->key() == Key(10));
+  c->Prev();
+  CHECK(c->Valid() && c->key() == Key(8));
+  c->Seek(Key(99));
+  CHECK(!c->Valid());
+  c->SeekForPrev("a");
+  CHECK(!c->Valid());
+  c->SeekToLast();
+  CHECK(c->Valid() && c->key() == Key(98));
+  c.reset();
+
+  const std::string k10 = Key(10), k20 = Key(20), k30 = Key(30);  // the range's slices point here
+  KeyRange r;
+  r.lower = {k10, true, false};
+  r.upper = {k20, true, true};
+  uint64_t n = 0;
+  CHECK_OK(e->Count(e->InOrder(r), &n));
+  CHECK(n == 5);  // 12 14 16 18 20
+  r.lower.inclusive = true;
+  r.upper.inclusive = false;
+  CHECK_OK(e->Count(e->InOrder(r), &n));
+  CHECK(n == 5);  // 10 .. 18
+  r.lower = {k30, true, false};
+  r.upper = {k20, true, false};
+  CHECK_OK(e->Count(e->InOrder(r), &n));
+  CHECK(n == 0);
+}
+
+PMEMKV_TEST(ReopenRebuildsTheIndex) {
+  const Config c = MakeConfig("reopen");
+  std::map<std::string, std::string> model;
+  {
+    std::unique_ptr<Engine> e;
+    CHECK_OK(OpenMap(c, &e));
+    for (int i = 0; i < 5000; i++) {
+      CHECK_OK(e->Put(Key(i * 7 % 5000), std::string(i % 50, 'v') + std::to_string(i)));
+      model[Key(i * 7 % 5000)] = std::string(i % 50, 'v') + std::to_string(i);
+    }
+    for (int i = 0; i < 5000; i += 3) {
+      CHECK_OK(e->Remove(Key(i)));
+      model.erase(Key(i));
+    }
+  }
+  std::unique_ptr<Engine> e;
+  Config again = c;
+  again.create_if_missing = false;
+  again.size = 0;
+  CHECK_OK(OpenMap(again, &e));
+  CHECK(Walk(*e, false) == Forward(model));
+  uint64_t n = 0;
+  CHECK_OK(e->Count(KeyRange{}, &n));
+  CHECK(n == model.size());
+  const std::string problem = AsMap(e).Verify();
+  CHECK(problem.empty());
+  CHECK(AsMap(e).StoredComparator() == "bytewise");
+}
+
+PMEMKV_TEST(ReverseBytewiseComparatorIsStoredAndChecked) {
+  const Config c = MakeConfig("reverse", 32 * kMiB, "reverse-bytewise");
+  {
+    std::unique_ptr<Engine> e;
+    CHECK_OK(OpenMap(c, &e));
+    for (const char* k : {"a", "ab", "b", "", "abc"}) CHECK_OK(e->Put(k, k));
+    auto all = Walk(*e, false);
+    CHECK(all.size() == 5);
+    CHECK(all[0].first == "b" && all[1].first == "abc" && all[2].first == "ab" && all[3].first == "a" &&
+          all[4].first.empty());
+    KeyRange r;
+    r.lower = {"b", true, false};  // after "b" in reverse order
+    r.upper = {"a", true, false};
+    uint64_t n = 0;
+    CHECK_OK(e->Count(e->InOrder(r), &n));
+    CHECK(n == 2);  // abc, ab
+  }
+  {
+    std::unique_ptr<Engine> e;
+    Config plain = c;
+    plain.items.clear();
+    CHECK_OK(OpenMap(plain, &e));  // no comparator: the stored one applies
+    CHECK(AsMap(e).StoredComparator() == "reverse-bytewise");
+    CHECK(Walk(*e, false).front().first == "b");
+  }
+  std::unique_ptr<Engine> e;
+  Status s = OpenMap(MakeConfig("reverse", 32 * kMiB, "bytewise"), &e);
+  CHECK(s.code() == Code::kComparatorMismatch);
+  CHECK(s.message().find("reverse-bytewise") != std::string::npos && s.message().find("bytewise") != std::string::npos);
+  s = OpenMap(MakeConfig("other", 32 * kMiB, "natural"), &e);
+  CHECK(s.code() == Code::kInvalidArgument);
+}
+
+PMEMKV_TEST(BatchIsAtomicAndLastOpWins) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("batch", 8 * kMiB), &e));
+  CHECK_OK(e->Put("c", "old c"));
+  CHECK_OK(e->Put("d", "old d"));
+  std::vector<pmemkv::BatchOp> ops = {
+      {true, "a", "a1"}, {false, "a", ""}, {false, "b", ""}, {true, "b", "b1"},
+      {true, "c", "c1"}, {true, "c", "c2"}, {false, "d", ""}, {false, "d", ""},
+  };
+  CHECK_OK(e->Batch(ops));
+  CHECK(Get(*e, "a") == "<absent>" && Get(*e, "b") == "b1" && Get(*e, "c") == "c2" && Get(*e, "d") == "<absent>");
+  CHECK(AsMap(e).Verify().empty());
+
+  // A batch too large for the pool changes nothing.
+  std::vector<pmemkv::BatchOp> big = {{true, "c", "would replace c"}, {false, "b", ""}};
+  for (int i = 0; i < 200; i++) big.push_back({true, Key(i), std::string(64 * 1024, 'x')});
+  Status s = e->Batch(big);
+  CHECK(s.code() == Code::kOutOfMemory);
+  CHECK(s.message().find("batch operation") != std::string::npos);
+  CHECK(Get(*e, "b") == "b1" && Get(*e, "c") == "c2" && Get(*e, Key(0)) == "<absent>");
+  uint64_t n = 0;
+  CHECK_OK(e->Count(KeyRange{}, &n));
+  CHECK(n == 2);
+  CHECK(AsMap(e).Verify().empty());
+}
+
+PMEMKV_TEST(FullPoolKeepsWorking) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("full", 8 * kMiB), &e));
+  const std::string value(4000, 'f');
+  int stored = 0;
+  Status s;
+  for (; stored < 100000; stored++) {
+    s = e->Put(Key(stored), value);
+    if (!s.ok()) break;
+  }
+  CHECK(s.code() == Code::kOutOfMemory);
+  CHECK(stored > 100);
+  CHECK(!e->Exists(Key(stored)).ok());
+  for (int i = 0; i < stored; i++) CHECK(Get(*e, Key(i)) == value);
+  for (int i = 0; i < stored; i += 2) CHECK_OK(e->Remove(Key(i)));
+  for (int i = 0; i < 10; i++) CHECK_OK(e->Put("again" + std::to_string(i), value));
+  CHECK(AsMap(e).Verify().empty());
+}
+
+// Rewrites the first record of a closed pool with `edit`, through libpmemobj directly.
+template <class Edit>
+bool EditFirstRecord(const std::string& path, Edit edit) {
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), csmap::kLayoutName);
+  if (pop == nullptr) return false;
+  bool done = false;
+  for (PMEMoid oid = pmemobj_first(pop); !OID_IS_NULL(oid) && !done; oid = pmemobj_next(oid)) {
+    if (pmemobj_type_num(oid) != csmap::kRecordTypeNum) continue;
+    edit(pop, oid);
+    done = true;
+  }
+  pmemobj_close(pop);
+  return done;
+}
+
+PMEMKV_TEST(DamagedRecordsAreRefused) {
+  const Config c = MakeConfig("damaged");
+  {
+    std::unique_ptr<Engine> e;
+    CHECK_OK(OpenMap(c, &e));
+    CHECK_OK(e->Put("k", "v"));
+  }
+  CHECK(EditFirstRecord(c.path, [](PMEMobjpool* pop, PMEMoid oid) {
+    auto* r = static_cast<csmap::Record*>(pmemobj_direct(oid));
+    r->value_size = 0xFFFFFFF0u;
+    pmemobj_persist(pop, r, sizeof *r);
+  }));
+  std::unique_ptr<Engine> e;
+  Status s = OpenMap(c, &e);
+  CHECK(s.code() == Code::kUnknownError);
+  CHECK(s.message().find("damaged") != std::string::npos);
+}
+
+PMEMKV_TEST(DuplicateRecordsAreRefused) {
+  const Config c = MakeConfig("duplicate");
+  {
+    std::unique_ptr<Engine> e;
+    CHECK_OK(OpenMap(c, &e));
+    CHECK_OK(e->Put("k", "v"));
+  }
+  CHECK(EditFirstRecord(c.path, [](PMEMobjpool* pop, PMEMoid oid) {
+    const size_t size = pmemobj_alloc_usable_size(oid);
+    PMEMoid copy;
+    if (pmemobj_alloc(pop, &copy, size, csmap::kRecordTypeNum, nullptr, nullptr) == 0)
+      pmemobj_memcpy_persist(pop, pmemobj_direct(copy), pmemobj_direct(oid), size);
+  }));
+  std::unique_ptr<Engine> e;
+  Status s = OpenMap(c, &e);
+  CHECK(s.code() == Code::kUnknownError);
+  CHECK(s.message().find("same key") != std::string::npos);
+}
+
+PMEMKV_TEST(EpochsFreeRetiredNodes) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("epochs"), &e));
+  for (int i = 0; i < 1000; i++) CHECK_OK(e->Put(Key(i), "v"));
+  for (int i = 0; i < 1000; i++) CHECK_OK(e->Remove(Key(i)));
+  for (int i = 0; i < 4; i++) csmap::Epochs::Collect();
+  CHECK(csmap::Epochs::Pending() == 0);
+  // A guard holds back reclamation of what is retired while it is open.
+  std::atomic<bool> entered{false}, release{false};
+  std::thread reader([&] {
+    csmap::Epochs::Guard g;
+    entered = true;
+    while (!release) std::this_thread::yield();
+  });
+  while (!entered) std::this_thread::yield();
+  CHECK_OK(e->Put("x", "v"));
+  CHECK_OK(e->Remove("x"));
+  for (int i = 0; i < 4; i++) csmap::Epochs::Collect();
+  const uint64_t held = csmap::Epochs::Pending();
+  release = true;
+  reader.join();
+  for (int i = 0; i < 4; i++) csmap::Epochs::Collect();
+  CHECK(held == 1);
+  CHECK(csmap::Epochs::Pending() == 0);
+}
+
+// Writers on overlapping keys (puts, overwrites, removes, batches) while readers iterate in
+// both directions: every walk is strictly ordered, the final state is one the writers could
+// have produced (every key holds a value some thread wrote for it), and the pool reopens to
+// the same state.
+PMEMKV_TEST(ThreadsWriteOverlappingKeysWhileOthersIterate) {
+  const Config c = MakeConfig("threads", 64 * kMiB);
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(c, &e));
+  constexpr int kWriters = 4, kKeys = 2000, kOps = 20000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> disorder{0}, failures{0}, walks{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; w++) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(100 + w);
+      for (int i = 0; i < kOps; i++) {
+        const std::string k = Key(static_cast<int>(rng() % kKeys));
+        const unsigned op = rng() % 20;
+        Status s;
+        if (op < 12) {
+          s = e->Put(k, k + "=" + std::to_string(w));
+        } else if (op < 18) {
+          s = e->Remove(k);
+          if (s.IsNotFound()) s = Status::OK();
+        } else if (op < 19) {
+          std::vector<pmemkv::BatchOp> ops;
+          for (int j = 0; j < 5; j++) {
+            const std::string bk = Key(static_cast<int>(rng() % kKeys));
+            ops.push_back({j % 2 == 0, bk, bk + "=" + std::to_string(w)});
+          }
+          s = e->Batch(ops);
+        } else {
+          ValueCopy v;
+          s = e->Get(k, v);
+          if (s.ok() && v.value.compare(0, k.size() + 1, k + "=") != 0) failures++;
+          if (s.IsNotFound()) s = Status::OK();
+        }
+        if (!s.ok()) failures++;
+      }
+    });
+  }
+  for (int r = 0; r < 2; r++) {
+    threads.emplace_back([&, r] {
+      while (!stop) {
+        std::unique_ptr<Cursor> cur;
+        if (!e->NewCursor(&cur).ok()) {
+          failures++;
+          return;
+        }
+        std::string last;
+        bool first = true;
+        if (r == 0) {
+          for (cur->SeekToFirst(); cur->Valid(); cur->Next()) {
+            const std::string k(cur->key());
+            if (!first && k <= last) disorder++;
+            if (std::string(cur->value()).compare(0, k.size() + 1, k + "=") != 0) failures++;
+            last = k;
+            first = false;
+          }
+        } else {
+          for (cur->SeekToLast(); cur->Valid(); cur->Prev()) {
+            const std::string k(cur->key());
+            if (!first && k >= last) disorder++;
+            last = k;
+            first = false;
+          }
+        }
+        walks++;
+      }
+    });
+  }
+  for (int w = 0; w < kWriters; w++) threads[w].join();
+  stop = true;
+  for (size_t t = kWriters; t < threads.size(); t++) threads[t].join();
+  CHECK(failures == 0);
+  CHECK(disorder == 0);
+  CHECK(walks > 0);
+  const std::string problem = AsMap(e).Verify();
+  CHECK(problem.empty());
+  auto before = Walk(*e, false);
+  for (const auto& kv : before) CHECK(kv.second.compare(0, kv.first.size() + 1, kv.first + "=") == 0);
+  e.reset();
+  CHECK_OK(OpenMap(c, &e));
+  CHECK(Walk(*e, false) == before);
+  CHECK(AsMap(e).Verify().empty());
+}
+
+// Readers of keys present throughout never miss one while a writer's inserts make the hash
+// index grow again and again (each rebuild rewrites the chains the readers are walking).
+PMEMKV_TEST(LookupsNeverMissDuringIndexGrowth) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("growth", 128 * kMiB), &e));
+  constexpr int kStable = 500, kInserts = 150000;
+  for (int i = 0; i < kStable; i++) CHECK_OK(e->Put("stable-" + std::to_string(i), "s"));
+  const uint64_t buckets_before = AsMap(e).IndexBuckets();
+  std::atomic<bool> stop{false};
+  std::atomic<int> misses{0}, writes_failed{0};
+  std::atomic<uint64_t> lookups{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kInserts; i++)
+      if (!e->Put(Key(i), "").ok()) writes_failed++;
+    stop = true;
+  });
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; r++) {
+    readers.emplace_back([&, r] {
+      for (int i = r; !stop; i = (i + 7) % kStable) {
+        if (!e->Exists("stable-" + std::to_string(i)).ok()) misses++;
+        lookups++;
+      }
+    });
+  }
+  writer.join();
+  for (auto& t : readers) t.join();
+  CHECK(writes_failed == 0);
+  CHECK(misses == 0);
+  CHECK(lookups > 0);
+  CHECK(AsMap(e).IndexBuckets() > buckets_before);
+  CHECK(AsMap(e).Verify().empty());
+}
+
+// Crash points: a child process runs one operation on a pool and is SIGKILLed at a named step
+// of it (the `nth` time the step is reached); the reopened pool holds the state before the
+// operation or after it, as the step's place before or after the publish says, and passes
+// Verify.
+const char* g_crash_step = nullptr;
+int g_crash_countdown = 0;
+
+void KillAtStep(const char* step) {
+  if (g_crash_step != nullptr && std::strcmp(step, g_crash_step) == 0 && --g_crash_countdown == 0) raise(SIGKILL);
+}
+
+struct CrashCase {
+  const char* name;
+  const char* step;
+  int nth;
+  bool applied;  // the operation is there after the kill
+  std::function<Status(Engine&)> op;
+};
+
+PMEMKV_TEST(KilledAtEachStepLeavesOldOrNewState) {
+  const std::vector<CrashCase> cases = {
+      {"insert before publish", "record persisted", 1, false, [](Engine& e) { return e.Put("new", "N"); }},
+      {"insert after publish", "insert published", 1, true, [](Engine& e) { return e.Put("new", "N"); }},
+      {"overwrite before publish", "record persisted", 1, false, [](Engine& e) { return e.Put("a", "A2"); }},
+      {"remove after publish", "remove published", 1, true, [](Engine& e) { return e.Remove("a"); }},
+      {"batch before publish", "record persisted", 2, false,
+       [](Engine& e) { return e.Batch({{true, "a", "A2"}, {true, "new", "N"}, {false, "b", ""}}); }},
+      {"batch after publish", "batch published", 1, true,
+       [](Engine& e) { return e.Batch({{true, "a", "A2"}, {true, "new", "N"}, {false, "b", ""}}); }},
+  };
+  int index = 0;
+  for (const CrashCase& c : cases) {
+    const Config cfg = MakeConfig("crash-" + std::to_string(index++), 16 * kMiB);
+    {
+      std::unique_ptr<Engine> e;
+      CHECK_OK(OpenMap(cfg, &e));
+      CHECK_OK(e->Put("a", "A1"));
+      CHECK_OK(e->Put("b", "B1"));
+    }
+    const pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      std::unique_ptr<Engine> e;
+      if (!OpenMap(cfg, &e).ok()) _exit(2);
+      g_crash_step = c.step;
+      g_crash_countdown = c.nth;
+      pmemkv::SetCrashHook(&KillAtStep);
+      c.op(*e);
+      _exit(3);  // the step was never reached
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    std::unique_ptr<Engine> e;
+    CHECK_OK(OpenMap(cfg, &e));
+    std::map<std::string, std::string> want = {{"a", "A1"}, {"b", "B1"}};
+    if (c.applied) {
+      std::unique_ptr<Engine> model_engine;
+      // The effect of the operation, from the same operation on an uninterrupted copy.
+      const Config mcfg = MakeConfig("crash-model-" + std::to_string(index), 16 * kMiB);
+      CHECK_OK(OpenMap(mcfg, &model_engine));
+      CHECK_OK(model_engine->Put("a", "A1"));
+      CHECK_OK(model_engine->Put("b", "B1"));
+      CHECK_OK(c.op(*model_engine));
+      want.clear();
+      for (const auto& kv : Walk(*model_engine, false)) want.insert(kv);
+    }
+    const auto got = Walk(*e, false);
+    if (got != Forward(want)) std::fprintf(stderr, "crash case: %s\n", c.name);
+    CHECK(got == Forward(want));
+    const std::string problem = AsMap(e).Verify();
+    CHECK(problem.empty());
+  }
+}
+
+}  // namespace
+
+int main() { return pmemkv::testing::RunAll(); }
