@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <pmemkv/crash_point.h>
+#include <pmemkv/crash_testing.h>
 #include <pmemkv/testing.h>
 
 #include "layout.h"
@@ -236,6 +237,16 @@ Census CountObjects(const std::string& path) {
                    (unsigned long long)st_.leaves);                                             \
     CHECK(c_.nodes == nodes_ && c_.leaves == st_.leaves && c_.other == 0);                      \
   } while (0)
+
+// CHECK_NO_LEAK as a predicate (for callbacks that return whether the pool is as expected).
+bool NoLeak(std::unique_ptr<radix::Radix>& t, const std::string& path) {
+  radix::Radix::Stats st;
+  if (!t->Verify(&st).empty()) return false;
+  t.reset();
+  const Census c = CountObjects(path);
+  const uint64_t nodes = st.nodes[0] + st.nodes[1] + st.nodes[2] + st.nodes[3];
+  return c.nodes == nodes && c.leaves == st.leaves && c.other == 0;
+}
 
 // Keys that are prefixes of each other, inserted and removed in every order, the tree checked
 // after each step.
@@ -663,24 +674,6 @@ void TestInsideForeignTransaction() {
 
 // Crash points: a child process runs one mutation and is killed at its k-th crash point, for
 // every k; the reopened pool holds exactly the state before (killed) or after (completed).
-int crash_target = 0;
-int crash_seen = 0;
-void KillAtTarget(const char*) {
-  if (++crash_seen == crash_target) raise(SIGKILL);
-}
-
-bool CopyFile(const std::string& from, const std::string& to) {
-  FILE* in = std::fopen(from.c_str(), "rb");
-  FILE* out = std::fopen(to.c_str(), "wb");
-  bool ok = in != nullptr && out != nullptr;
-  char buf[1 << 16];
-  size_t n;
-  while (ok && (n = std::fread(buf, 1, sizeof buf, in)) > 0) ok = std::fwrite(buf, 1, n, out) == n;
-  if (in != nullptr) std::fclose(in);
-  if (out != nullptr) std::fclose(out);
-  return ok;
-}
-
 struct CrashCase {
   const char* name;
   std::function<void(radix::Radix*, Model*)> setup;
@@ -757,46 +750,30 @@ void TestCrashPoints() {
     Model after = before;
     c.apply(&after);
     const Entries want_before = ModelEntries(before), want_after = ModelEntries(after);
-    int points = 0;
-    for (int k = 1;; k++) {
-      CHECK(CopyFile(prepared, work));
-      std::fflush(nullptr);
-      const pid_t pid = fork();
-      CHECK(pid >= 0);
-      if (pid == 0) {
-        std::unique_ptr<radix::Radix> t;
-        if (!OpenTree(work, 0, &t).ok()) _exit(2);
-        crash_target = k;
-        pmemkv::SetCrashHook(KillAtTarget);
-        _exit(c.op(t.get()).ok() ? 0 : 3);
-      }
-      int status = 0;
-      CHECK(waitpid(pid, &status, 0) == pid);
-      const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-      const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!killed && !completed) {
-        std::fprintf(stderr, "case '%s', step %d: the child failed (status %d)\n", c.name, k, status);
-        CHECK(false);
-      }
-      std::unique_ptr<radix::Radix> t;
-      CHECK_OK(OpenTree(work, 0, &t));
-      CHECK_VERIFY(t.get());
-      const Entries got = Dump(t.get());
-      if (got != (killed ? want_before : want_after)) {
-        std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
-                     c.name, k, got.size(), want_before.size(), want_after.size());
-        CHECK(false);
-      }
-      CHECK_NO_LEAK(t, work);
-      if (killed) {
-        CHECK_OK(OpenTree(work, 0, &t));
-        CHECK_OK(c.op(t.get()));
-        CHECK(Dump(t.get()) == want_after);
-        CHECK_NO_LEAK(t, work);
-        points++;
-      }
-      if (completed) break;
-    }
+    // Killed: the state before, no leaked allocation, and the operation still applies.
+    // Completed: the state after, nothing leaked.
+    const int points = pmemkv::testing::KillAtEveryCrashPoint(
+        prepared, work,
+        [&](const std::string& pool) {
+          std::unique_ptr<radix::Radix> t;
+          pmemkv::Status s = OpenTree(pool, 0, &t);
+          return s.ok() ? c.op(t.get()) : s;
+        },
+        [&](const pmemkv::testing::CrashOutcome& o) {
+          std::unique_ptr<radix::Radix> t;
+          if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
+          const Entries got = Dump(t.get());
+          if (got != (o.killed ? want_before : want_after)) {
+            std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
+                         c.name, o.step, got.size(), want_before.size(), want_after.size());
+            return false;
+          }
+          if (!NoLeak(t, work)) return false;
+          if (!o.killed) return true;
+          if (!OpenTree(work, 0, &t).ok() || !c.op(t.get()).ok() || Dump(t.get()) != want_after) return false;
+          return NoLeak(t, work);
+        });
+    CHECK(points >= 0);
     if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
     CHECK(points >= c.min_points);
   }

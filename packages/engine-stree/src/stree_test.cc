@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <pmemkv/crash_point.h>
+#include <pmemkv/crash_testing.h>
 #include <pmemkv/testing.h>
 
 #include "layout.h"
@@ -467,23 +468,6 @@ void TestDamagedPools() {
   unlink(path.c_str());
 }
 
-bool CopyFile(const std::string& from, const std::string& to) {
-  const int in = open(from.c_str(), O_RDONLY);
-  const int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  bool ok = in >= 0 && out >= 0;
-  static char buf[1 << 16];
-  for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) ok = n > 0 && write(out, buf, n) == n;
-  if (in >= 0) close(in);
-  if (out >= 0) close(out);
-  return ok;
-}
-
-int crash_target = 0;
-int crash_steps = 0;
-void KillAtTarget(const char*) {
-  if (++crash_steps == crash_target) raise(SIGKILL);
-}
-
 void PutAll(stree::STree* t, Model* m, uint64_t from, uint64_t to, uint64_t step = 1) {
   for (uint64_t i = from; i < to; i += step) {
     const std::string k = Key(i), v = "value of " + std::to_string(i);
@@ -575,48 +559,31 @@ void TestCrashPoints() {
     Model after = before;
     c.apply(&after);
     const Entries want_before = ModelEntries(before), want_after = ModelEntries(after);
-    int points = 0;
-    bool multi = std::string(c.name) == "inner merge or borrow";  // several removes: any prefix of them
-    for (int k = 1;; k++) {
-      CHECK(CopyFile(prepared, work));
-      std::fflush(nullptr);
-      const pid_t pid = fork();
-      CHECK(pid >= 0);
-      if (pid == 0) {
-        Tree t;
-        if (!OpenTree(work, 0, &t).ok()) _exit(2);
-        crash_target = k;
-        pmemkv::SetCrashHook(KillAtTarget);
-        _exit(c.op(t.get()).ok() ? 0 : 3);
-      }
-      int status = 0;
-      CHECK(waitpid(pid, &status, 0) == pid);
-      const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-      const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!killed && !completed) {
-        std::fprintf(stderr, "case '%s', step %d: the child failed (status %d)\n", c.name, k, status);
-        CHECK(false);
-      }
-      Tree t;
-      CHECK_OK(OpenTree(work, 0, &t));
-      CHECK_VERIFY(t.get());
-      const Entries got = Dump(t.get());
-      const bool as_expected = multi ? got.size() <= want_before.size() && got.size() >= want_after.size()
-                                     : got == (killed ? want_before : want_after);
-      if (!as_expected) {
-        std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
-                     c.name, k, got.size(), want_before.size(), want_after.size());
-        CHECK(false);
-      }
-      if (killed) {
-        CHECK_OK(c.op(t.get()));
-        CHECK(Dump(t.get()) == want_after);
-        CHECK_VERIFY(t.get());
-        points++;
-      }
-      t.reset();
-      if (completed) break;
-    }
+    const bool multi = std::string(c.name) == "inner merge or borrow";  // several removes: any prefix of them
+    // Killed: the pool holds the state before (any prefix, for several operations), passes
+    // Verify and still takes the operation. Completed: the state after.
+    const int points = pmemkv::testing::KillAtEveryCrashPoint(
+        prepared, work,
+        [&](const std::string& pool) {
+          Tree t;
+          pmemkv::Status s = OpenTree(pool, 0, &t);
+          return s.ok() ? c.op(t.get()) : s;
+        },
+        [&](const pmemkv::testing::CrashOutcome& o) {
+          Tree t;
+          if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
+          const Entries got = Dump(t.get());
+          const bool as_expected = multi ? got.size() <= want_before.size() && got.size() >= want_after.size()
+                                         : got == (o.killed ? want_before : want_after);
+          if (!as_expected) {
+            std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
+                         c.name, o.step, got.size(), want_before.size(), want_after.size());
+            return false;
+          }
+          if (!o.killed) return true;
+          return c.op(t.get()).ok() && Dump(t.get()) == want_after && t->Verify().empty();
+        });
+    CHECK(points >= 0);
     if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
     CHECK(points >= c.min_points);
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <pmemkv/crash_point.h>
+#include <pmemkv/crash_testing.h>
 #include <pmemkv/testing.h>
 
 #include "fingerprint.h"
@@ -639,23 +640,6 @@ void TestLayoutChecks() {
 
 
 
-bool CopyFile(const std::string& from, const std::string& to) {
-  const int in = open(from.c_str(), O_RDONLY);
-  const int out = open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  bool ok = in >= 0 && out >= 0;
-  char buf[1 << 16];
-  for (ssize_t n; ok && (n = read(in, buf, sizeof(buf))) != 0;) ok = n > 0 && write(out, buf, n) == n;
-  if (in >= 0) close(in);
-  if (out >= 0) close(out);
-  return ok;
-}
-
-int crash_target = 0;
-int crash_steps = 0;
-void KillAtTarget(const char*) {
-  if (++crash_steps == crash_target) raise(SIGKILL);
-}
-
 struct CrashCase {
   const char* name;
   std::function<void(tree3::Tree3*, Model*)> setup;  // builds the state before the operation
@@ -720,45 +704,28 @@ void TestCrashPoints() {
     c.apply(&after);
     const Entries want_before = ModelRange(before, pmemkv::KeyRange{});
     const Entries want_after = ModelRange(after, pmemkv::KeyRange{});
-    int points = 0;
-    for (int k = 1;; k++) {
-      CHECK(CopyFile(prepared, work));
-      std::fflush(nullptr);
-      const pid_t pid = fork();
-      CHECK(pid >= 0);
-      if (pid == 0) {
-        std::unique_ptr<tree3::Tree3> t;
-        if (!OpenTree(work, 0, &t).ok()) _exit(2);
-        crash_target = k;
-        pmemkv::SetCrashHook(KillAtTarget);
-        _exit(c.op(t.get()).ok() ? 0 : 3);
-      }
-      int status = 0;
-      CHECK(waitpid(pid, &status, 0) == pid);
-      const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-      const bool completed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      if (!killed && !completed) {
-        std::fprintf(stderr, "case '%s', step %d: the child failed (status %d)\n", c.name, k, status);
-        CHECK(false);
-      }
-      std::unique_ptr<tree3::Tree3> t;
-      CHECK_OK(OpenTree(work, 0, &t));
-      CHECK_VERIFY(t.get());
-      const Entries got = Dump(t.get());
-      if (got != (killed ? want_before : want_after)) {
-        std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
-                     c.name, k, got.size(), want_before.size(), want_after.size());
-        CHECK(false);
-      }
-      if (killed) {  // the recovered tree takes the operation
-        CHECK_OK(c.op(t.get()));
-        CHECK(Dump(t.get()) == want_after);
-        CHECK_VERIFY(t.get());
-        points++;
-      }
-      t.reset();
-      if (completed) break;
-    }
+    // Killed: the transaction had not committed, so the pool holds the state before, passes
+    // Verify, and still takes the operation. Completed: the state after.
+    const int points = pmemkv::testing::KillAtEveryCrashPoint(
+        prepared, work,
+        [&](const std::string& pool) {
+          std::unique_ptr<tree3::Tree3> t;
+          pmemkv::Status s = OpenTree(pool, 0, &t);
+          return s.ok() ? c.op(t.get()) : s;
+        },
+        [&](const pmemkv::testing::CrashOutcome& o) {
+          std::unique_ptr<tree3::Tree3> t;
+          if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
+          const Entries got = Dump(t.get());
+          if (got != (o.killed ? want_before : want_after)) {
+            std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
+                         c.name, o.step, got.size(), want_before.size(), want_after.size());
+            return false;
+          }
+          if (!o.killed) return true;
+          return c.op(t.get()).ok() && Dump(t.get()) == want_after && t->Verify().empty();
+        });
+    CHECK(points >= 0);
     if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
     CHECK(points >= c.min_points);
   }
