@@ -211,14 +211,15 @@ describe('bytes read from a file are escaped in messages', () => {
   });
 
   test('the layout name of a pool header', () => {
-    // A libpmemobj signature followed by a layout name of raw bytes.
+    // A libpmemobj signature followed by a layout name of raw bytes (and no valid descriptor
+    // checksum: a damaged pool, whose message quotes the layout it holds).
     const bytes = Buffer.alloc(9 * MiB);
     bytes.write('PMEMOBJ\0', 0, 'latin1');
     Buffer.from([0x64, 0xf3, 0x8c, 0x01, 0x7f]).copy(bytes, 4096);
     const file = write('odd-layout', bytes);
     const e = thrown(() => fixture.open({ path: file, create_if_missing: true, size: 8 * MiB }));
-    expect(e.code).toBe('INVALID_ARGUMENT');
-    expect(e.message).toContain('was created by layout "d\\xf3\\x8c\\x01\\x7f", not by the fixture engine');
+    expect(e.code).toBe('UNKNOWN_ERROR');
+    expect(e.message).toContain('is damaged (its pool descriptor, which holds the layout name "d\\xf3\\x8c\\x01\\x7f", fails its checksum)');
     expect(e.message).toMatch(/^[\x20-\x7e]*$/);
   });
 

@@ -164,15 +164,15 @@ describe('layout', () => {
     expect(fs.readFileSync(file).equals(Buffer.alloc(8 * MiB, 1))).toBe(true);
   });
 
-  test("a pool header libpmemobj refuses is refused with libpmemobj's reason", () => {
+  test("a pool header libpmemobj refuses is a damaged pool, with libpmemobj's reason", () => {
     const file = fresh();
     pmempoolCreate(file, 'pmemkv_fixture');
     const fd = fs.openSync(file, 'r+');
     fs.writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 128);  // inside the checksummed pool header
     fs.closeSync(fd);
     const e = thrown(() => fixture.open({ path: file }));
-    expect(e.code).toBe('INVALID_ARGUMENT');
-    expect(e.message).toMatch(/^cannot open pool file .* as the fixture engine \(layout "pmemkv_fixture"\): ./);
+    expect(e.code).toBe('UNKNOWN_ERROR');
+    expect(e.message).toMatch(/^the pool at .* is damaged \(libpmemobj refuses it: .+\): check it with `pmempool check`/);
   });
 });
 
@@ -263,7 +263,8 @@ describe('a failed open', () => {
     fs.closeSync(fd);
     const before = fs.readFileSync(file);
     const e = thrown(() => fixture.open({ path: file }));
-    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.code).toBe('UNKNOWN_ERROR');
+    expect(e.message).toContain('is damaged');
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 });

@@ -88,6 +88,23 @@ inline std::string LayoutName(Slice engine_name) { return "pmemkv_" + std::strin
 // Largest pool size accepted: sizes come from JS numbers, exact up to 2^53.
 constexpr uint64_t kMaxPoolSize = uint64_t{1} << 53;
 
+// The "damaged pool" status every engine uses for a pool, root or structure it cannot trust
+// (UNKNOWN_ERROR, with what was found and what to do).
+inline Status DamagedPool(const std::string& path, const std::string& what) {
+  return Status::Unknown("the pool at " + path + " is damaged (" + what +
+                         "): check it with `pmempool check`, or restore it from a copy");
+}
+
+// libpmemobj's on-media pool descriptor (as `pmempool info` prints it): 2 KiB after the 4 KiB
+// pool header, checksummed (Fletcher-64 over its 32-bit little-endian words, the checksum in
+// its last 8 bytes counted as zero): the layout name (PMEMOBJ_MAX_LAYOUT bytes), the lanes
+// offset, the lane count, the heap offset, ...; then, not checksummed, the root object's
+// offset and the run id.
+constexpr uint64_t kDescriptorOffset = 4096;
+constexpr uint64_t kDescriptorSize = 2048;
+constexpr uint64_t kDescriptorHeapOffsetAt = kDescriptorOffset + PMEMOBJ_MAX_LAYOUT + 16;
+constexpr uint64_t kDescriptorRootOffsetAt = kDescriptorOffset + kDescriptorSize;
+
 namespace pool_internal {
 
 // A single-file libpmemobj pool begins with a 4 KiB pool header whose first 8 bytes are the
@@ -122,6 +139,20 @@ inline std::string DescribeLayout(const std::string& layout) {
     return "the " + EscapeBytes(layout.substr(kLayoutPrefixLength), kQuoteLimit) + " engine (layout " +
            Quote(layout) + ")";
   return "layout " + Quote(layout);
+}
+
+// Whether the pool descriptor (kDescriptorSize bytes) holds its own checksum.
+inline bool DescriptorChecksumHolds(const unsigned char* d) {
+  uint32_t lo = 0, hi = 0;
+  for (uint64_t i = 0; i < kDescriptorSize; i += 4) {
+    uint32_t w = 0;
+    if (i < kDescriptorSize - 8) std::memcpy(&w, d + i, 4);
+    lo += w;
+    hi += lo;
+  }
+  uint64_t stored = 0;
+  std::memcpy(&stored, d + kDescriptorSize - 8, 8);
+  return stored == ((uint64_t{hi} << 32) | lo);
 }
 
 // A file descriptor, closed when destroyed.
@@ -199,6 +230,7 @@ struct Candidate {
   std::string open_path;  // the name to give libpmemobj
   uint64_t size = 0;      // bytes of a single-file pool; 0 for poolsets and device DAX
   std::string layout;     // kPool: the layout name in the pool header
+  bool descriptor_ok = false;  // kPool: the pool descriptor (with the layout) holds its checksum
 };
 
 inline Status Inspect(const std::string& path, Candidate* out) {
@@ -248,6 +280,12 @@ inline Status Inspect(const std::string& path, Candidate* out) {
     return Status::OK();
   }
   const std::string left = "; the file is left as it is: remove it, or give another path";
+  const bool signed_as_pool = n >= static_cast<ssize_t>(sizeof(kObjSignature)) &&
+                              std::memcmp(head, kObjSignature, sizeof(kObjSignature)) == 0;
+  if (signed_as_pool && st.st_size < static_cast<off_t>(PMEMOBJ_MIN_POOL))
+    return DamagedPool(path, "it begins as a libpmemobj pool but is " + std::to_string(st.st_size) +
+                                 " bytes, shorter than the smallest pool (" + std::to_string(PMEMOBJ_MIN_POOL) +
+                                 " bytes): it was truncated");
   if (st.st_size < static_cast<off_t>(PMEMOBJ_MIN_POOL))
     return Status::InvalidArgument(
         Subject(path) + " is not a pmemkv pool: it is " + std::to_string(st.st_size) +
@@ -257,14 +295,16 @@ inline Status Inspect(const std::string& path, Candidate* out) {
     return Status::InvalidArgument(Subject(path) + " is not a pmemkv pool: it begins with " +
                                    QuoteBytes(head, sizeof(kObjSignature)) + ", not with libpmemobj's signature " +
                                    QuoteBytes(kObjSignature, sizeof(kObjSignature)) + left);
-  char name[PMEMOBJ_MAX_LAYOUT];
-  if (::pread(file.get(), name, sizeof(name), kLayoutOffset) != static_cast<ssize_t>(sizeof(name))) {
+  unsigned char descriptor[kDescriptorSize];
+  if (::pread(file.get(), descriptor, sizeof(descriptor), kLayoutOffset) != static_cast<ssize_t>(sizeof(descriptor))) {
     int err = errno;
     return Status::InvalidArgument("cannot read the pool header of " + Subject(path) + ": " + ErrnoText(err));
   }
+  const char* name = reinterpret_cast<const char*>(descriptor);
   out->kind = Candidate::Kind::kPool;
   out->size = static_cast<uint64_t>(st.st_size);
-  out->layout.assign(name, ::strnlen(name, sizeof(name)));
+  out->layout.assign(name, ::strnlen(name, PMEMOBJ_MAX_LAYOUT));
+  out->descriptor_ok = DescriptorChecksumHolds(descriptor);
   return Status::OK();
 }
 
@@ -465,6 +505,9 @@ inline Status Pool::OpenExisting(const std::string& path, const char* layout, st
   pool_internal::Candidate c;
   Status s = pool_internal::Inspect(path, &c);
   if (!s.ok()) return s;
+  if (c.kind == pool_internal::Candidate::Kind::kPool && c.layout != layout && !c.descriptor_ok)
+    return DamagedPool(path, "its pool descriptor, which holds the layout name " + pool_internal::Quote(c.layout) +
+                                 ", fails its checksum");
   if (c.kind == pool_internal::Candidate::Kind::kPool && c.layout != layout)
     return Status::InvalidArgument("the pool at " + path + " was created by " + DescribeLayout(c.layout) +
                                    ", not by " + DescribeLayout(layout) +
@@ -479,7 +522,12 @@ inline Status Pool::OpenExisting(const std::string& path, const char* layout, st
     if (err == EWOULDBLOCK || err == EAGAIN)
       return Status(Code::kPoolLocked, "pool file " + path + " is in use (libpmemobj locks a pool while it is open, " +
                                            "here or in another process): close it there first (" + why + ")");
-    return Status::InvalidArgument("cannot open pool file " + path + " as " + DescribeLayout(layout) + ": " + why);
+    // The file passed the checks above (a pool of this layout), so what libpmemobj refuses in
+    // it (checksums, versions, features, its heap) is damage; permissions and resources are not.
+    if (err == EACCES || err == EPERM || err == EROFS || err == ENOMEM || err == EMFILE || err == ENFILE ||
+        c.kind != pool_internal::Candidate::Kind::kPool)
+      return Status::InvalidArgument("cannot open pool file " + path + " as " + DescribeLayout(layout) + ": " + why);
+    return DamagedPool(path, "libpmemobj refuses it: " + why);
   }
   out->reset(new Pool(pop, path, false, c.size));
   return Status::OK();

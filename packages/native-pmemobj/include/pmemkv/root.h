@@ -6,7 +6,8 @@
 // open) or a complete one. Any other root is refused, the same way by every engine, before
 // anything is written to the pool:
 //   - a root smaller than the engine's struct, or a zero magic with other bytes set: damaged;
-//   - another magic: not this engine's pool (INVALID_ARGUMENT naming the engine);
+//   - another magic, or a root offset outside the heap: damaged (the layout name already said
+//     the pool is this engine's);
 //   - another version: a layout version this build does not read (naming both versions).
 #pragma once
 
@@ -29,13 +30,6 @@ struct RootHeader {
 };
 static_assert(sizeof(RootHeader) == 16, "persistent format");
 
-// The "damaged pool" status every engine uses for a root or structure it cannot trust
-// (UNKNOWN_ERROR, with what was found and what to do).
-inline Status DamagedPool(const std::string& path, const std::string& what) {
-  return Status::Unknown("the pool at " + path + " is damaged (" + what +
-                                 "): check it with `pmempool check`, or restore it from a copy");
-}
-
 // Opens the root of `pool` as a Root (a struct that begins with RootHeader), initializing it
 // with init(Root*) -> Status when the pool is new (REQUIRES of init: it runs inside a
 // transaction that has already snapshotted the whole root; it may TxAlloc). On success *out
@@ -44,6 +38,17 @@ template <class Root, class Init>
 Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version, Init&& init, Root** out) {
   static_assert(sizeof(Root) >= sizeof(RootHeader), "a root begins with a RootHeader");
   PMEMobjpool* pop = pool.get();
+  // libpmemobj follows the root offset of its descriptor without checking it: an offset
+  // outside the heap would make pmemobj_root_size read past the mapping.
+  {
+    const char* base = reinterpret_cast<const char*>(pop);
+    uint64_t root_off = 0, heap = 0;
+    std::memcpy(&root_off, base + kDescriptorRootOffsetAt, sizeof root_off);
+    std::memcpy(&heap, base + kDescriptorHeapOffsetAt, sizeof heap);
+    const uint64_t size = pool.size() != 0 ? pool.size() : UINT64_MAX;
+    if (root_off != 0 && (root_off < heap + 16 || root_off >= size || size - root_off < sizeof(RootHeader)))
+      return DamagedPool(pool.path(), "its root object offset " + std::to_string(root_off) + " lies outside the pool's heap");
+  }
   const size_t existing = pmemobj_root_size(pop);
   if (existing != 0 && existing < sizeof(Root))
     return DamagedPool(pool.path(), std::string(engine) + " root object of " + std::to_string(existing) +
@@ -68,8 +73,9 @@ Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version
     });
     if (!s.ok()) return s;
   } else if (header->magic != magic) {
-    return Status::InvalidArgument("the pool at " + pool.path() + " was not written by the " + engine +
-                                   " engine (its root has another magic number): open it with the engine that created it");
+    // The layout name (checked by Pool::Open) says this is the engine's pool: another magic
+    // in its root is damage (a root offset or root bytes changed), not another engine's data.
+    return DamagedPool(pool.path(), std::string(engine) + " root with another magic number");
   } else if (header->version != version) {
     return Status::InvalidArgument("the pool at " + pool.path() + " has " + engine + " layout version " +
                                    std::to_string(header->version) + " but this build reads version " +
@@ -105,10 +111,6 @@ class PoolSpan {
   uint64_t heap_start_;
 };
 
-// Where libpmemobj's on-media pool descriptor keeps the heap offset: after the 4 KiB pool
-// header and the layout name (PMEMOBJ_MAX_LAYOUT bytes), the lanes offset, the lane count,
-// then the heap offset (as `pmempool info` prints them).
-constexpr uint64_t kDescriptorHeapOffsetAt = 4096 + PMEMOBJ_MAX_LAYOUT + 16;
 
 // The span of `pool`: its mapping, the file's size for a single-file pool, and the heap's
 // start (from the pool descriptor, which libpmemobj checksums on open; a value outside
