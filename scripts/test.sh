@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up, then type-checks and runs every package's tests (jest), the engine
-# conformance suites and the benchmark smoke run included. Ends with one summary line of the
-# jest totals over all packages.
+# conformance suites and the benchmark smoke run included, prints one summary line of the jest
+# totals over all packages, then runs the install test (scripts/install-test.sh: the packed
+# tarballs installed with npm into a fresh application, without a compiler).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,4 +21,11 @@ set -e
 grep -E '^\S*\s*Tests:' "$log" | sed 's/.*Tests://' | awk -F, '
   { for (i = 1; i <= NF; i++) { n = $i + 0; if ($i ~ /passed/) p += n; if ($i ~ /failed/) f += n; if ($i ~ /skipped/) s += n } }
   END { printf "jest: %d passed, %d failed", p, f; if (s) printf ", %d skipped", s; printf "\n" }'
-exit "$status"
+
+set +e
+bash scripts/install-test.sh
+install_status=$?
+set -e
+if ((install_status != 0)); then echo "install test: failed" >&2; fi
+if ((status != 0)); then exit "$status"; fi
+exit "$install_status"

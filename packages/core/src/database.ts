@@ -50,7 +50,8 @@ export type BatchOperation<V> =
   | { type: 'put'; key: string | Buffer | Uint8Array; value: V | string | Buffer | Uint8Array }
   | { type: 'del'; key: string | Buffer | Uint8Array };
 
-type KeyInput = string | Buffer | Uint8Array;
+/** A key as methods accept it: bytes, or a value of the key encoding's type. */
+type KeyInput<K> = K | string | Buffer | Uint8Array;
 
 const GET_ALL = { name: 'getAll' };
 const GET_RANGE = {
@@ -98,22 +99,22 @@ export class Database<K = string, V = string> {
    * Inserts or overwrites `key`. Durable when it returns (persistent engines).
    * @throws PmemkvError OUT_OF_MEMORY when the pool is full (nothing changed), INVALID_ARGUMENT.
    */
-  put(key: KeyInput, value: V | string | Buffer | Uint8Array): void {
+  put(key: KeyInput<K>, value: V | string | Buffer | Uint8Array): void {
     callSync(this.#acc, PUT, key, value);
   }
 
   /** The value of `key`, or `undefined` when it is not there. */
-  get(key: KeyInput): V | undefined {
+  get(key: KeyInput<K>): V | undefined {
     return callSync(this.#acc, GET, key) as V | undefined;
   }
 
   /** Whether `key` is there. */
-  exists(key: KeyInput): boolean {
+  exists(key: KeyInput<K>): boolean {
     return callSync(this.#acc, EXISTS, key);
   }
 
   /** Removes `key`: `true` when it was there, `false` when it was not (not an error). Durable when it returns. */
-  remove(key: KeyInput): boolean {
+  remove(key: KeyInput<K>): boolean {
     return callSync(this.#acc, REMOVE, key);
   }
 
@@ -152,23 +153,23 @@ export class Database<K = string, V = string> {
     return callSync(this.#acc, COUNT.All);
   }
   /** Number of keys `> key` (sorted engines). */
-  countAbove(key: KeyInput): number {
+  countAbove(key: KeyInput<K>): number {
     return callSync(this.#acc, COUNT.Above, key);
   }
   /** Number of keys `>= key` (sorted engines). */
-  countEqualAbove(key: KeyInput): number {
+  countEqualAbove(key: KeyInput<K>): number {
     return callSync(this.#acc, COUNT.EqualAbove, key);
   }
   /** Number of keys `< key` (sorted engines). */
-  countBelow(key: KeyInput): number {
+  countBelow(key: KeyInput<K>): number {
     return callSync(this.#acc, COUNT.Below, key);
   }
   /** Number of keys `<= key` (sorted engines). */
-  countEqualBelow(key: KeyInput): number {
+  countEqualBelow(key: KeyInput<K>): number {
     return callSync(this.#acc, COUNT.EqualBelow, key);
   }
   /** Number of keys strictly between `key1` and `key2` (sorted engines); 0 when `key1 >= key2`. */
-  countBetween(key1: KeyInput, key2: KeyInput): number {
+  countBetween(key1: KeyInput<K>, key2: KeyInput<K>): number {
     return callSync(this.#acc, COUNT.Between, key1, key2);
   }
 
@@ -181,23 +182,23 @@ export class Database<K = string, V = string> {
     return visitSync(this.#acc, GET_ALL, [], cb);
   }
   /** Walks keys `> key` in order. */
-  getAbove(key: KeyInput, cb: EntryCallback<K, V>): boolean {
+  getAbove(key: KeyInput<K>, cb: EntryCallback<K, V>): boolean {
     return visitSync(this.#acc, GET_RANGE.Above, [key], cb);
   }
   /** Walks keys `>= key` in order. */
-  getEqualAbove(key: KeyInput, cb: EntryCallback<K, V>): boolean {
+  getEqualAbove(key: KeyInput<K>, cb: EntryCallback<K, V>): boolean {
     return visitSync(this.#acc, GET_RANGE.EqualAbove, [key], cb);
   }
   /** Walks keys `< key` in order. */
-  getBelow(key: KeyInput, cb: EntryCallback<K, V>): boolean {
+  getBelow(key: KeyInput<K>, cb: EntryCallback<K, V>): boolean {
     return visitSync(this.#acc, GET_RANGE.Below, [key], cb);
   }
   /** Walks keys `<= key` in order. */
-  getEqualBelow(key: KeyInput, cb: EntryCallback<K, V>): boolean {
+  getEqualBelow(key: KeyInput<K>, cb: EntryCallback<K, V>): boolean {
     return visitSync(this.#acc, GET_RANGE.EqualBelow, [key], cb);
   }
   /** Walks keys strictly between `key1` and `key2` in order (nothing when `key1 >= key2`). */
-  getBetween(key1: KeyInput, key2: KeyInput, cb: EntryCallback<K, V>): boolean {
+  getBetween(key1: KeyInput<K>, key2: KeyInput<K>, cb: EntryCallback<K, V>): boolean {
     return visitSync(this.#acc, GET_RANGE.Between, [key1, key2], cb);
   }
 
@@ -205,15 +206,15 @@ export class Database<K = string, V = string> {
    * `[key, value]` pairs of `range`, in key order on sorted engines (any order otherwise).
    * Options are checked at the first `next()`.
    */
-  entries(range?: IterateOptions): IterableIterator<[K, V]> {
+  entries(range?: IterateOptions<KeyInput<K>>): IterableIterator<[K, V]> {
     return iterateSync(this.#acc, 'entries', range);
   }
   /** The keys of `range`, as `entries`. */
-  keys(range?: IterateOptions): IterableIterator<K> {
+  keys(range?: IterateOptions<KeyInput<K>>): IterableIterator<K> {
     return iterateSync(this.#acc, 'keys', range);
   }
   /** The values of `range`, as `entries`. */
-  values(range?: IterateOptions): IterableIterator<V> {
+  values(range?: IterateOptions<KeyInput<K>>): IterableIterator<V> {
     return iterateSync(this.#acc, 'values', range);
   }
   [Symbol.iterator](): IterableIterator<[K, V]> {
@@ -262,7 +263,7 @@ export class DatabasePromises<K, V> {
    * together as one transaction (group commit); each promise still resolves only once its own
    * write is durable.
    */
-  put(key: KeyInput, value: V | string | Buffer | Uint8Array): Promise<void> {
+  put(key: KeyInput<K>, value: V | string | Buffer | Uint8Array): Promise<void> {
     if (!this.#writes.grouped) return callAsync(this.#acc, PUT, key, value);
     let ops: BatchOp[];
     try {
@@ -273,13 +274,13 @@ export class DatabasePromises<K, V> {
     }
     return this.#writes.applyAsync(ops);
   }
-  get(key: KeyInput): Promise<V | undefined> {
+  get(key: KeyInput<K>): Promise<V | undefined> {
     return callAsync(this.#acc, GET, key) as Promise<V | undefined>;
   }
-  exists(key: KeyInput): Promise<boolean> {
+  exists(key: KeyInput<K>): Promise<boolean> {
     return callAsync(this.#acc, EXISTS, key);
   }
-  remove(key: KeyInput): Promise<boolean> {
+  remove(key: KeyInput<K>): Promise<boolean> {
     return callAsync(this.#acc, REMOVE, key);
   }
   /** As `db.batch(ops)` (grouped with other async writes, as `put`); without `ops`, a chained batch whose `write()` returns a Promise. */
@@ -304,19 +305,19 @@ export class DatabasePromises<K, V> {
   countAll(): Promise<number> {
     return callAsync(this.#acc, COUNT.All);
   }
-  countAbove(key: KeyInput): Promise<number> {
+  countAbove(key: KeyInput<K>): Promise<number> {
     return callAsync(this.#acc, COUNT.Above, key);
   }
-  countEqualAbove(key: KeyInput): Promise<number> {
+  countEqualAbove(key: KeyInput<K>): Promise<number> {
     return callAsync(this.#acc, COUNT.EqualAbove, key);
   }
-  countBelow(key: KeyInput): Promise<number> {
+  countBelow(key: KeyInput<K>): Promise<number> {
     return callAsync(this.#acc, COUNT.Below, key);
   }
-  countEqualBelow(key: KeyInput): Promise<number> {
+  countEqualBelow(key: KeyInput<K>): Promise<number> {
     return callAsync(this.#acc, COUNT.EqualBelow, key);
   }
-  countBetween(key1: KeyInput, key2: KeyInput): Promise<number> {
+  countBetween(key1: KeyInput<K>, key2: KeyInput<K>): Promise<number> {
     return callAsync(this.#acc, COUNT.Between, key1, key2);
   }
 
@@ -324,30 +325,30 @@ export class DatabasePromises<K, V> {
   getAll(cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_ALL, [], cb);
   }
-  getAbove(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
+  getAbove(key: KeyInput<K>, cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_RANGE.Above, [key], cb);
   }
-  getEqualAbove(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
+  getEqualAbove(key: KeyInput<K>, cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_RANGE.EqualAbove, [key], cb);
   }
-  getBelow(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
+  getBelow(key: KeyInput<K>, cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_RANGE.Below, [key], cb);
   }
-  getEqualBelow(key: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
+  getEqualBelow(key: KeyInput<K>, cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_RANGE.EqualBelow, [key], cb);
   }
-  getBetween(key1: KeyInput, key2: KeyInput, cb: EntryCallback<K, V>): Promise<boolean> {
+  getBetween(key1: KeyInput<K>, key2: KeyInput<K>, cb: EntryCallback<K, V>): Promise<boolean> {
     return visitAsync(this.#acc, GET_RANGE.Between, [key1, key2], cb);
   }
 
   /** Async iteration (`for await`), in key order on sorted engines. Options are checked at the first `next()`. */
-  entries(range?: IterateOptions): AsyncIterableIterator<[K, V]> {
+  entries(range?: IterateOptions<KeyInput<K>>): AsyncIterableIterator<[K, V]> {
     return iterateAsync(this.#acc, 'entries', range);
   }
-  keys(range?: IterateOptions): AsyncIterableIterator<K> {
+  keys(range?: IterateOptions<KeyInput<K>>): AsyncIterableIterator<K> {
     return iterateAsync(this.#acc, 'keys', range);
   }
-  values(range?: IterateOptions): AsyncIterableIterator<V> {
+  values(range?: IterateOptions<KeyInput<K>>): AsyncIterableIterator<V> {
     return iterateAsync(this.#acc, 'values', range);
   }
 }

@@ -139,6 +139,8 @@ export function findEngine(name: unknown): EnginePlugin {
     try {
       mod = require(file);
     } catch (err) {
+      // An engine's own load error (a missing libpmemobj, say) already says what to do.
+      if (err instanceof PmemkvError) throw err;
       throw new PmemkvError('UNKNOWN_ERROR', `the engine package ${pkg} is installed but failed to load (${(err as Error).message}); reinstall it, or build it from source with \`npx node-gyp rebuild\` in its folder`, { cause: err });
     }
     const m = mod as { default?: unknown; plugin?: unknown };

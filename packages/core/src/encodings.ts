@@ -5,6 +5,10 @@
  *
  * Inputs are accepted in every encoding as `string | Buffer | Uint8Array` (a string is its
  * UTF-8 bytes); `json` values are any JSON-serializable value.
+ *
+ * A custom encoding is an object `{ encode(value): string | Buffer | Uint8Array, decode(bytes) }`
+ * for keys or values. Keys are ordered by their encoded bytes (bytewise), so a custom key
+ * encoding decides the order sorted engines walk in; range bounds are encoded with it too.
  */
 import type { Bytes } from './contract';
 import { invalidArgument } from './errors';
@@ -15,8 +19,29 @@ export type ValueEncodingName = 'utf8' | 'buffer' | 'json';
 /** Bytes as the public API accepts them. */
 export type BytesInput = string | Buffer | Uint8Array;
 
-export type KeyOf<E extends KeyEncodingName> = E extends 'buffer' ? Buffer : string;
-export type ValueOf<E extends ValueEncodingName> = E extends 'buffer' ? Buffer : E extends 'json' ? unknown : string;
+/**
+ * A custom encoding of keys or values of type `T`.
+ * `decode` receives a Buffer it owns (never reused by core); `encode`'s result is only read,
+ * before the call that encoded it returns. Errors thrown by either become INVALID_ARGUMENT errors.
+ */
+export interface CustomEncoding<T> {
+  /** Names the encoding in error messages (default `'custom'`). */
+  readonly name?: string;
+  encode(value: T): string | Buffer | Uint8Array;
+  decode(bytes: Buffer): T;
+}
+
+/** A key encoding: a built-in name or a custom encoding. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KeyEncoding = KeyEncodingName | CustomEncoding<any>;
+/** A value encoding: a built-in name or a custom encoding. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ValueEncoding = ValueEncodingName | CustomEncoding<any>;
+
+export type KeyOf<E extends KeyEncoding> = E extends CustomEncoding<infer T> ? T : E extends 'buffer' ? Buffer : string;
+/** The type values have under encoding `E`; `J` is what `'json'` values are (default `unknown`). */
+export type ValueOf<E extends ValueEncoding, J = unknown> =
+  E extends CustomEncoding<infer T> ? T : E extends 'buffer' ? Buffer : E extends 'json' ? J : string;
 
 /** Turns a key or value input into engine bytes without copying (a string is passed as is). */
 export function toBytes(input: unknown, what: string): Bytes {
@@ -80,15 +105,44 @@ function parseStored(text: string): unknown {
   }
 }
 
-export function keyCodec(name: unknown): Codec<string> | Codec<Buffer> {
+function isCustom(e: unknown): e is CustomEncoding<unknown> {
+  return e !== null && typeof e === 'object' && typeof (e as CustomEncoding<unknown>).encode === 'function'
+    && typeof (e as CustomEncoding<unknown>).decode === 'function';
+}
+
+/** The codec of a custom encoding: its errors become INVALID_ARGUMENT, its bytes are checked. */
+function customCodec(e: CustomEncoding<unknown>, option: string): Codec<unknown> {
+  const name = typeof e.name === 'string' && e.name !== '' ? e.name : 'custom';
+  const run = <R>(fn: () => R, what: string): R => {
+    try {
+      return fn();
+    } catch (err) {
+      throw invalidArgument(`the ${option} '${name}' failed to ${what}: ${(err as Error)?.message ?? String(err)}`);
+    }
+  };
+  return {
+    name,
+    encode: (value, what) => toBytes(run(() => e.encode(value), `encode a ${what}`), `the ${option} '${name}' result for a ${what}`),
+    decode: (buf, length) => {
+      const owned = Buffer.allocUnsafe(length);
+      buf.copy(owned, 0, 0, length);
+      return run(() => e.decode(owned), 'decode stored bytes');
+    },
+    adopt: (buf) => run(() => e.decode(buf), 'decode stored bytes'),
+  };
+}
+
+export function keyCodec(name: unknown): Codec<unknown> {
   if (name === undefined || name === 'utf8') return utf8;
   if (name === 'buffer') return buffer;
-  throw invalidArgument(`keyEncoding must be 'utf8' or 'buffer', got ${JSON.stringify(name)}`);
+  if (isCustom(name)) return customCodec(name, 'keyEncoding');
+  throw invalidArgument(`keyEncoding must be 'utf8', 'buffer' or an object { encode, decode }, got ${JSON.stringify(name)}`);
 }
 
 export function valueCodec(name: unknown): Codec<unknown> {
   if (name === undefined || name === 'utf8') return utf8;
   if (name === 'buffer') return buffer;
   if (name === 'json') return json;
-  throw invalidArgument(`valueEncoding must be 'utf8', 'buffer' or 'json', got ${JSON.stringify(name)}`);
+  if (isCustom(name)) return customCodec(name, 'valueEncoding');
+  throw invalidArgument(`valueEncoding must be 'utf8', 'buffer', 'json' or an object { encode, decode }, got ${JSON.stringify(name)}`);
 }

@@ -11,7 +11,7 @@ export { Database, DatabasePromises, type BatchOperation, type EntryCallback, ty
 export { PmemkvError, Status, type ErrorCode, type StatusName } from './errors';
 export { registerEngine, unregisterEngine, findEngine, listEngines } from './discovery';
 export { COMMON_CONFIG_SCHEMA, MIN_POOL_SIZE, resolveConfig, type ConfigInput } from './config';
-export type { KeyEncodingName, ValueEncodingName, BytesInput } from './encodings';
+export type { KeyEncodingName, ValueEncodingName, KeyEncoding, ValueEncoding, CustomEncoding, BytesInput } from './encodings';
 export {
   CONTRACT_VERSION,
   ENGINE_NAME_PATTERN,

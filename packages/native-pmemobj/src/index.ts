@@ -7,6 +7,7 @@
  * an Error with `code` 'INVALID_ARGUMENT' (and `status` 4) carrying libpmemobj's message.
  */
 import * as path from 'node:path';
+import { loadFailureMessage } from './addon-load';
 
 /** What `poolInfo` reports about a pool file. */
 export interface PoolInfo {
@@ -31,7 +32,15 @@ interface Binding {
   poolInfo(path: string): PoolInfo;
 }
 
-const binding = require('node-gyp-build')(path.join(__dirname, '..')) as Binding;
+function loadBinding(): Binding {
+  try {
+    return require('node-gyp-build')(path.join(__dirname, '..')) as Binding;
+  } catch (err) {
+    throw new Error(loadFailureMessage(err, '@pmemkv/native-pmemobj'), { cause: err });
+  }
+}
+
+const binding = loadBinding();
 
 /**
  * The libpmemobj API version this addon was built for, e.g. `"2.4"` (PMDK 1.12 ships 2.4),

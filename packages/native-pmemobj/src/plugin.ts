@@ -20,6 +20,7 @@
 import { join } from 'node:path';
 import { CONTRACT_VERSION, PmemkvError, type EngineConfig, type EngineHandle, type EnginePlugin } from '@pmemkv/core';
 import type { Capabilities, ConfigSchema, ThreadModel } from '@pmemkv/core';
+import { loadFailureMessage } from './addon-load';
 import { CHECK_ON_OPEN_KEY, CHECK_ON_OPEN_SCHEMA, checkBeforeOpen } from './check-on-open';
 
 /** What an engine addon built on the SDK exports. */
@@ -46,11 +47,7 @@ function loadAddon(packageDir: string, packageName: string): EngineAddon {
   try {
     return require('node-gyp-build')(packageDir) as EngineAddon;
   } catch (err) {
-    const message = (err as Error).message;
-    const hint = /libpmem(obj)?\.so/.test(message)
-      ? 'libpmemobj is missing: install it (Debian/Ubuntu: apt-get install libpmemobj1)'
-      : `reinstall ${packageName}, or build it from source (apt-get install libpmemobj-dev; npx node-gyp rebuild in its folder)`;
-    throw new PmemkvError('UNKNOWN_ERROR', `the native addon of ${packageName} cannot be loaded (${message}): ${hint}`, { cause: err });
+    throw new PmemkvError('UNKNOWN_ERROR', loadFailureMessage(err, packageName), { cause: err });
   }
 }
 

@@ -1,0 +1,5 @@
+import type { EnginePlugin } from '@pmemkv/core';
+
+/** The memtree engine's plugin. */
+export declare const plugin: EnginePlugin;
+export default plugin;

@@ -1,0 +1,3 @@
+'use strict';
+// Plain JavaScript tests: nothing to transform.
+module.exports = { testEnvironment: 'node', transform: {}, testMatch: ['<rootDir>/test/**/*.test.js'], testTimeout: 60000 };
