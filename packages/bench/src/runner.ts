@@ -117,11 +117,27 @@ function info(d: StoreDriver): StoreInfo {
   };
 }
 
-/** Engines to run: the asked ones, or every installed engine but blackhole. */
-export function engineNames(options: Options): string[] {
+/**
+ * Engines to run: the asked ones, or every installed engine but blackhole and those that cannot
+ * run this run's workloads (an engine of fixed-size keys and values that differ from
+ * --key-size/--value-size, an async-only engine), which `leftOut` names with the reason.
+ */
+export function engineNames(options: Options, leftOut: string[] = []): string[] {
   if (options.engines !== undefined) return [...options.engines];
   const core = require('@pmemkv/core') as typeof import('@pmemkv/core');
-  return core.listEngines().filter((n) => n !== 'blackhole');
+  return core.listEngines().filter((n) => {
+    if (n === 'blackhole') return false;
+    const caps = core.findEngine(n).capabilities;
+    if (caps.fixedSize !== undefined && (caps.fixedSize !== options.keySize || caps.fixedSize !== options.valueSize)) {
+      leftOut.push(`${n} was left out: it takes keys and values of exactly ${caps.fixedSize} bytes (run it with --key-size ${caps.fixedSize} --value-size ${caps.fixedSize}, or name it in --engines)`);
+      return false;
+    }
+    if (caps.sync === false) {
+      leftOut.push(`${n} was left out: it is async-only (the workloads call the sync methods)`);
+      return false;
+    }
+    return true;
+  });
 }
 
 export interface RunHooks {
@@ -182,8 +198,9 @@ export async function runBench(options: Options, hooks: RunHooks): Promise<Bench
     const drivers: { driver: StoreDriver; ref: StoreRef }[] = [];
     const skipped: { name: string; kind: 'engine' | 'peer'; reason: string }[] = [];
     let engines: string[] = [];
+    const leftOut: string[] = [];
     try {
-      engines = engineNames(options);
+      engines = engineNames(options, leftOut);
     } catch (err) {
       const reason = `@pmemkv/core could not list engines: ${(err as Error).message}`;
       skipped.push({ name: 'engines', kind: 'engine', reason });
@@ -250,7 +267,7 @@ export async function runBench(options: Options, hooks: RunHooks): Promise<Bench
       skipped,
       results,
       errors,
-      notes: notes(options, medium, drivers.map((d) => d.driver)),
+      notes: [...leftOut, ...notes(options, medium, drivers.map((d) => d.driver))],
     };
   } finally {
     rmSync(runDir, { recursive: true, force: true });

@@ -33,18 +33,22 @@ interface Output {
   stores: { name: string; kind: string; concurrent: boolean; capabilities?: { persistent?: boolean } }[];
   skipped: { name: string; reason: string }[];
   errors: unknown[];
+  notes: string[];
   results: Record<string, Record<string, Figures>>;
 }
 
-function installedEngines(): string[] {
-  const core = require('@pmemkv/core') as { listEngines(): string[] };
-  return core.listEngines().filter((n) => n !== 'blackhole');
+/** Installed engines but blackhole; `fixed` ones (keys and values of another size than the run's 16/100) are left out by the bench, with a note. */
+function installedEngines(): { runs: string[]; fixed: string[] } {
+  const core = require('@pmemkv/core') as { listEngines(): string[]; findEngine(n: string): { capabilities: { fixedSize?: number } } };
+  const all = core.listEngines().filter((n) => n !== 'blackhole');
+  const fixed = all.filter((n) => core.findEngine(n).capabilities.fixedSize !== undefined);
+  return { runs: all.filter((n) => !fixed.includes(n)), fixed };
 }
 
 let dir: string;
 let run: ReturnType<typeof spawnSync>;
 let out: Output;
-const engines = installedEngines();
+const { runs: engines, fixed: fixedSizeEngines } = installedEngines();
 
 beforeAll(() => {
   dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pmemkv-bench-test-'));
@@ -68,6 +72,13 @@ describe('pmemkv-bench --quick', () => {
     expect(out.errors).toEqual([]);
   });
 
+  test('leaves out engines of fixed-size keys and values of another size, saying how to run them', () => {
+    for (const name of fixedSizeEngines) {
+      expect(out.stores.map((st) => st.name)).not.toContain(name);
+      expect(out.notes.some((n) => n.startsWith(`${name} was left out`) && n.includes('--key-size'))).toBe(true);
+    }
+  });
+
   test('runs every installed engine and both peers', () => {
     expect(engines.length).toBeGreaterThan(0);
     expect(out.skipped).toEqual([]);
@@ -82,6 +93,8 @@ describe('pmemkv-bench --quick', () => {
       if (store.kind === 'engine' && store.concurrent) {
         for (const t of out.settings.scalingThreads) expected.push(`fillrandom-t${t}`, `readrandom-t${t}`);
       }
+      const reopens = store.kind === 'peer' || store.capabilities?.persistent === true;
+      if (reopens) expected.push('reopen');
       const results = out.results[store.name]!;
       expect(Object.keys(results).sort()).toEqual(expected.sort());
       for (const w of expected) {
@@ -96,6 +109,10 @@ describe('pmemkv-bench --quick', () => {
       expect(results.fillbatch!.ops).toBe(QUICK_NUM);
       expect(results.fillasync!.ops).toBe(QUICK_NUM);
       expect(results.readwhilewriting!.ops).toBe(QUICK_NUM);
+      if (reopens) {
+        const extra = (results.reopen as Figures & { extra?: Record<string, number> }).extra;
+        expect([store.name, extra?.openMs !== undefined && extra.openMs > 0, Number.isFinite(extra?.anonBytesPerKey)]).toEqual([store.name, true, true]);
+      }
     }
   });
 
