@@ -374,12 +374,12 @@ uint64_t CSMap::TotalCount() const noexcept {
 }
 
 // Growth: doubling the buckets whenever the keys reach twice their number keeps chains short;
-// each rebuild walks level 0 once with every writer held at the gate (readers go on).
+// each rebuild reads every node once (HashIndex::Grow) with every writer held at the gate (readers go on).
 void CSMap::MaybeGrow() noexcept {
   if (!index_.Crowded(TotalCount()) || !grow_lock_.try_lock()) return;
   LockGate();
   const uint64_t count = TotalCount();
-  if (index_.Crowded(count)) index_.Rebuild(head()->next[0].load(std::memory_order_acquire), count);  // no DRAM: keep the old table
+  if (index_.Crowded(count)) index_.Grow(head()->next[0].load(std::memory_order_acquire), count);  // no DRAM: keep the old table
   UnlockGate();
   grow_lock_.unlock();
 }

@@ -101,7 +101,8 @@ void HashIndex::Erase(Node* n) noexcept {
   s.lock.unlock();
 }
 
-bool HashIndex::Rebuild(Node* first, uint64_t count) noexcept {
+template <class Fill>
+bool HashIndex::Replace(uint64_t count, Fill&& fill) noexcept {
   uint64_t buckets = kMinBuckets;
   while (buckets < count) buckets *= 2;
   Table* fresh = NewTable(buckets);
@@ -109,16 +110,51 @@ bool HashIndex::Rebuild(Node* first, uint64_t count) noexcept {
   // Sequence lock write side: odd before any chain changes, even after the new table is in.
   rebuilds_.store(rebuilds_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  for (Node* n = first; n != nullptr; n = n->next[0].load(std::memory_order_relaxed)) {
-    if (n->marked.load(std::memory_order_relaxed) != 0) continue;
-    std::atomic<Node*>& bucket = fresh->buckets[n->hash & fresh->mask];
-    n->hash_next.store(bucket.load(std::memory_order_relaxed), std::memory_order_release);
-    bucket.store(n, std::memory_order_relaxed);
-  }
+  fill(fresh);
   Table* old = table_.exchange(fresh, std::memory_order_acq_rel);
   rebuilds_.store(rebuilds_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   if (old != nullptr) Epochs::Retire(old);
   return true;
+}
+
+namespace {
+
+// Pushes live node n onto its chain of `buckets` (n's old link is overwritten: read it first).
+template <class Table>
+void LinkInto(Table* t, Node* n) noexcept {
+  std::atomic<Node*>& bucket = t->buckets[n->hash & t->mask];
+  n->hash_next.store(bucket.load(std::memory_order_relaxed), std::memory_order_release);
+  bucket.store(n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+bool HashIndex::Rebuild(Node* first, uint64_t count) noexcept {
+  return Replace(count, [first](Table* fresh) {
+    for (Node* n = first; n != nullptr; n = n->next[0].load(std::memory_order_relaxed))
+      if (n->marked.load(std::memory_order_relaxed) == 0) LinkInto(fresh, n);
+  });
+}
+
+bool HashIndex::Grow(Node* first, uint64_t count) noexcept {
+  const Table* old = table_.load(std::memory_order_relaxed);
+  if (old == nullptr) return Rebuild(first, count);
+  return Replace(count, [old](Table* fresh) {
+    constexpr uint64_t kAhead = 8;  // buckets prefetched ahead: enough misses in flight
+    const uint64_t n_old = old->mask + 1;
+    for (uint64_t b = 0; b < n_old; b++) {
+      if (b + kAhead < n_old) {
+        const Node* ahead = old->buckets[b + kAhead].load(std::memory_order_relaxed);
+        if (ahead != nullptr) __builtin_prefetch(ahead, 1);
+      }
+      for (Node* n = old->buckets[b].load(std::memory_order_relaxed); n != nullptr;) {
+        Node* next = n->hash_next.load(std::memory_order_relaxed);
+        if (next != nullptr) __builtin_prefetch(next, 1);
+        if (n->marked.load(std::memory_order_relaxed) == 0) LinkInto(fresh, n);
+        n = next;
+      }
+    }
+  });
 }
 
 }  // namespace csmap

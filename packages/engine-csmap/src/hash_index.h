@@ -57,6 +57,14 @@ class HashIndex {
   // retired to Epochs. REQUIRES: see above.
   bool Rebuild(Node* first, uint64_t count) noexcept;
 
+  // Rebuild for growth: the same result, built from the current table's chains (which hold
+  // every live node while no Insert or Erase runs) instead of level 0. The old buckets are
+  // read in order and each maps to the same few buckets of the new table, so only the nodes
+  // themselves are random accesses, and those are prefetched a few buckets ahead: writers
+  // wait at the gate for a fraction of a level-0 walk, which chases one dependent pointer per
+  // node. Without a current table it is Rebuild from `first`. REQUIRES: as Rebuild.
+  bool Grow(Node* first, uint64_t count) noexcept;
+
   // True when a table of the current size is crowded for `count` keys.
   bool Crowded(uint64_t count) const noexcept {
     const Table* t = table_.load(std::memory_order_relaxed);
@@ -82,6 +90,10 @@ class HashIndex {
   };
 
   static Table* NewTable(uint64_t buckets) noexcept;
+  // Rebuild's shared part: `fill(fresh)` links every live node into `fresh`, inside the
+  // sequence lock; then `fresh` replaces the table.
+  template <class Fill>
+  bool Replace(uint64_t count, Fill&& fill) noexcept;
 
   std::atomic<Table*> table_{nullptr};
   std::atomic<uint64_t> rebuilds_{0};  // odd while a rebuild runs
