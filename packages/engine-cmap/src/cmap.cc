@@ -26,6 +26,16 @@ constexpr uint64_t kMaxSplitsPerGrow = 1024;
 
 bool SameOid(const PMEMoid& a, const PMEMoid& b) noexcept { return a.off == b.off; }
 
+// Gives every bucket head of a fresh (zeroed) segment the pool's uuid, so that linking an entry
+// into an empty bucket is one 8-byte action (the offset) instead of two. A head without it (a
+// pool written before, or a crash before the persist below) still works: SetLink adds the uuid.
+// REQUIRES: the segment is unreachable or empty, inside the transaction that allocated it.
+void StampBuckets(char* segment, uint64_t buckets, uint64_t uuid) {
+  Bucket* b = reinterpret_cast<Bucket*>(segment);
+  for (uint64_t i = 0; i < buckets; ++i) b[i].head.pool_uuid_lo = uuid;
+  pmemobj_persist(pmemobj_pool_by_ptr(segment), segment, buckets * sizeof(Bucket));
+}
+
 // Bit i of v becomes bit 63 - i.
 uint64_t ReverseBits(uint64_t v) noexcept {
   v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
@@ -81,6 +91,7 @@ Status CMap::Init() {
     PMEMoid seg;
     Status st = TxAlloc(seg0, kTypeSegment, &seg, /*zero=*/true, pool_->AllocFlags(seg0));
     if (!st.ok()) return st;
+    StampBuckets(reinterpret_cast<char*>(pmemobj_direct(seg)), SegmentBuckets(0), seg.pool_uuid_lo);
     root->segments[0] = seg;
     root->bucket_count = kBaseBuckets;
     return Status::OK();
@@ -317,6 +328,7 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
   } unlock{this, stripe_ids};
 
   ActionList acts(pop_);
+  const uint64_t uuid = root_->segments[0].pool_uuid_lo;
   std::vector<int64_t> delta(stripe_ids.size(), 0);  // entry count change per locked stripe
   try {
     struct Node {
@@ -391,7 +403,7 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       PMEMoid* link = &BucketAt(b)->head;
       bool link_is_fresh = false;
       for (size_t j = 0; j <= chain.size(); ++j) {
-        const PMEMoid target = j < chain.size() ? chain[j].oid : OID_NULL;
+        const PMEMoid target = j < chain.size() ? chain[j].oid : PMEMoid{uuid, 0};  // the end keeps the uuid
         if (link_is_fresh) {
           *link = target;
         } else if (!SameOid(*link, target)) {
@@ -404,13 +416,14 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       for (const Node& node : chain)
         if (node.fresh) {
           const Entry* e = EntryAt(node.oid);
-          pmemobj_persist(pop_, e, sizeof(Entry) + e->key_size + e->value_size);  // durable before reachable
+          pmemobj_flush(pop_, e, sizeof(Entry) + e->key_size + e->value_size);  // drained before the publish
         }
       first = last;
     }
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
   }
+  pmemobj_drain(pop_);  // every fresh entry durable before the publish makes it reachable
   Status s = acts.Publish();
   if (!s.ok()) return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
   for (size_t i = 0; i < stripe_ids.size(); ++i)
@@ -544,7 +557,7 @@ Status CMap::Defrag(double start_percent, double amount_percent) {
 
 bool CMap::NeedsGrowth() const noexcept {
   const int64_t count = approx_count_.load(std::memory_order_relaxed);
-  return count > static_cast<int64_t>(bucket_count_.load(std::memory_order_relaxed) * kMaxLoad) &&
+  return count >= static_cast<int64_t>(bucket_count_.load(std::memory_order_relaxed) * kMaxLoad + kSplitBatch) &&
          count >= grow_retry_at_.load(std::memory_order_relaxed);
 }
 
@@ -570,6 +583,7 @@ bool CMap::AllocateSegment(unsigned s) noexcept {
     const size_t bytes = SegmentBuckets(s) * sizeof(Bucket);
     Status r = TxAlloc(bytes, kTypeSegment, &seg, /*zero=*/true, pool_->AllocFlags(bytes));
     if (!r.ok()) return r;
+    StampBuckets(Direct(seg), SegmentBuckets(s), seg.pool_uuid_lo);
     r = TxAddRange(&root_->segments[s], sizeof(PMEMoid));
     if (r.ok()) root_->segments[s] = seg;
     return r;

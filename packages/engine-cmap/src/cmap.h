@@ -90,7 +90,10 @@ class CMap final : public Engine {
   // Lock stripes: bucket b is guarded by stripes_[b % kStripes]. A power of two well above
   // any thread count, so two threads seldom share a stripe.
   static constexpr uint64_t kStripes = 1024;
-  // Growth keeps entries / buckets at or below this.
+  // Growth keeps entries / buckets near this: it starts once the entries exceed
+  // kMaxLoad * buckets by kSplitBatch, so every growth publish splits kSplitBatch buckets
+  // (one publish per kSplitBatch inserts instead of one per insert: on a disk, where every
+  // applied action of a publish is an msync, that is most of an insert's cost).
   static constexpr uint64_t kMaxLoad = 1;
   // Buckets split per publish: amortizes the publish over several buckets while keeping its
   // redo log small.
@@ -139,7 +142,7 @@ class CMap final : public Engine {
   // REQUIRES: the stripe held exclusively. Returns true when approx_count_ changed.
   bool AccountChange(Stripe& stripe, int64_t delta) noexcept;
   bool NeedsGrowth() const noexcept;
-  // Splits buckets while the load is above kMaxLoad. Never waits: returns at once when a walk,
+  // Splits buckets while the entries exceed kMaxLoad * buckets by kSplitBatch or more. Never waits: returns at once when a walk,
   // a defrag or another growth holds grow_lock_.
   void MaybeGrow() noexcept;
   // Adds up to k <= kSplitBatch buckets in one atomic publish. REQUIRES: grow_lock_ held

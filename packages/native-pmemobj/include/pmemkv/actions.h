@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -106,14 +107,21 @@ class ActionList {
 
   pobj_action* Data() noexcept { return heap_.empty() ? inline_ : heap_.data(); }
 
-  // The slot for the next action, or null when DRAM ran out.
+  // The slot for the next action, or null when DRAM ran out. heap_.size() is the capacity
+  // (doubled when full), so a list of n actions costs O(log n) reallocations, not n resizes.
   pobj_action* Next() noexcept {
     if (heap_.empty() && n_ < kInline) return &inline_[n_];
-    try {
-      if (heap_.empty()) heap_.assign(inline_, inline_ + n_);
-      heap_.resize(n_ + 1);
-    } catch (...) {
-      return nullptr;
+    if (heap_.empty() || n_ == heap_.size()) {
+      try {
+        if (heap_.empty()) {
+          heap_.resize(2 * kInline);
+          std::copy(inline_, inline_ + n_, heap_.begin());
+        } else {
+          heap_.resize(2 * heap_.size());
+        }
+      } catch (...) {
+        return nullptr;
+      }
     }
     return &heap_[n_];
   }
