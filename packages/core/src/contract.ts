@@ -127,6 +127,16 @@ export interface EngineHandle {
    * the full length is returned; core then calls `get`.
    */
   getInto?(key: Bytes, scratch: Buffer): number;
+  /**
+   * Optional fast path of a `get` of several keys in one call: reads `keys[start]` on into
+   * `scratch` and returns how many keys it read (at least one while `start < keys.length`).
+   * For the j-th key read, `scratch` holds a little-endian int32 at byte `4 * j`: the
+   * value's length, -1 when the key is not there, -2 when the value is too long for the call
+   * (core then calls `get` for it); the values follow one another from byte
+   * `4 * GET_MANY_SLOTS` on (256 slots). Each key is read as by `get`; the keys are not read
+   * as one snapshot. REQUIRES: scratch is longer than 4 * GET_MANY_SLOTS bytes.
+   */
+  getManyInto?(keys: readonly Bytes[], scratch: Buffer, start: number): number;
   exists(key: Bytes): boolean;
   /** `true` when the key was there and is now gone; `false` when it was not there. */
   remove(key: Bytes): boolean;

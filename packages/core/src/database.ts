@@ -27,7 +27,7 @@ import type { BatchOp, Capabilities, EngineHandle, EnginePlugin } from './contra
 import type { Codec } from './encodings';
 import { toPmemkvError } from './errors';
 import { Access, RANGES } from './internal/access';
-import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, PUT, REMOVE } from './internal/ops';
+import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, GET_MANY, PUT, REMOVE } from './internal/ops';
 import { iterateAsync, iterateSync, visitAsync, visitSync } from './internal/walk';
 import { ownOps, Writes } from './internal/writes';
 import type { AsyncChainedBatch, ChainedBatch, Transaction } from './transaction';
@@ -106,6 +106,15 @@ export class Database<K = string, V = string> {
   /** The value of `key`, or `undefined` when it is not there. */
   get(key: KeyInput<K>): V | undefined {
     return callSync(this.#acc, GET, key) as V | undefined;
+  }
+
+  /**
+   * The values of `keys`, in their order (`undefined` for each key that is not there), read in
+   * one engine call where the engine has it (native engines). Each key is read as by `get`;
+   * the keys are not read as one snapshot: a write between two keys may be seen by the later.
+   */
+  getMany(keys: readonly KeyInput<K>[]): (V | undefined)[] {
+    return callSync(this.#acc, GET_MANY, keys) as (V | undefined)[];
   }
 
   /** Whether `key` is there. */
@@ -276,6 +285,10 @@ export class DatabasePromises<K, V> {
   }
   get(key: KeyInput<K>): Promise<V | undefined> {
     return callAsync(this.#acc, GET, key) as Promise<V | undefined>;
+  }
+  /** As `Database.getMany`; the keys are read off the JS thread, each as by `promises.get`. */
+  getMany(keys: readonly KeyInput<K>[]): Promise<(V | undefined)[]> {
+    return callAsync(this.#acc, GET_MANY, keys) as Promise<(V | undefined)[]>;
   }
   exists(key: KeyInput<K>): Promise<boolean> {
     return callAsync(this.#acc, EXISTS, key);

@@ -57,8 +57,8 @@ export function byteLength(bytes: Bytes): number {
 export interface Codec<T> {
   readonly name: string;
   encode(value: unknown, what: string): Bytes;
-  /** Decodes `length` bytes of `buf` (from 0); copies, so `buf` may be reused afterwards. */
-  decode(buf: Buffer, length: number): T;
+  /** Decodes `length` bytes of `buf` from `offset` (0 when left out); copies, so `buf` may be reused afterwards. */
+  decode(buf: Buffer, length: number, offset?: number): T;
   /** Decodes a Buffer the caller owns and hands over (no copy where the encoding allows). */
   adopt(buf: Buffer): T;
 }
@@ -66,16 +66,16 @@ export interface Codec<T> {
 const utf8: Codec<string> = {
   name: 'utf8',
   encode: toBytes,
-  decode: (buf, length) => buf.toString('utf8', 0, length),
+  decode: (buf, length, offset = 0) => buf.toString('utf8', offset, offset + length),
   adopt: (buf) => buf.toString('utf8'),
 };
 
 const buffer: Codec<Buffer> = {
   name: 'buffer',
   encode: toBytes,
-  decode: (buf, length) => {
+  decode: (buf, length, offset = 0) => {
     const out = Buffer.allocUnsafe(length);
-    buf.copy(out, 0, 0, length);
+    buf.copy(out, 0, offset, offset + length);
     return out;
   },
   adopt: (buf) => buf,
@@ -93,7 +93,7 @@ const json: Codec<unknown> = {
     if (text === undefined) throw invalidArgument(`${what} cannot be encoded as JSON (got ${typeof value})`);
     return text;
   },
-  decode: (buf, length) => parseStored(buf.toString('utf8', 0, length)),
+  decode: (buf, length, offset = 0) => parseStored(buf.toString('utf8', offset, offset + length)),
   adopt: (buf) => parseStored(buf.toString('utf8')),
 };
 
@@ -123,9 +123,9 @@ function customCodec(e: CustomEncoding<unknown>, option: string): Codec<unknown>
   return {
     name,
     encode: (value, what) => toBytes(run(() => e.encode(value), `encode a ${what}`), `the ${option} '${name}' result for a ${what}`),
-    decode: (buf, length) => {
+    decode: (buf, length, offset = 0) => {
       const owned = Buffer.allocUnsafe(length);
-      buf.copy(owned, 0, 0, length);
+      buf.copy(owned, 0, offset, offset + length);
       return run(() => e.decode(owned), 'decode stored bytes');
     },
     adopt: (buf) => run(() => e.decode(buf), 'decode stored bytes'),

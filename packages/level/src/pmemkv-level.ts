@@ -202,10 +202,7 @@ export class PmemkvLevel<KDefault = string, VDefault = string> extends AbstractL
     const db = this.#db();
     const decode = decoderFor(options.valueEncoding);
     try {
-      return keys.map((key) => {
-        const value = db.get(key);
-        return value === undefined ? undefined : decode(value);
-      });
+      return db.getMany(keys).map((value) => (value === undefined ? undefined : decode(value)));
     } catch (err) {
       throw levelError(err, 'read');
     }

@@ -116,6 +116,50 @@ describe('getInto', () => {
   });
 });
 
+describe('getManyInto', () => {
+  const SLOTS = 256;
+  const slot = (scratch: Buffer, j: number) => scratch.readInt32LE(4 * j);
+
+  test('lengths in the slots (-1 for a missing key), values packed after them, in key order', () => {
+    db.put('a', 'one');
+    db.put('b', '');
+    db.put('c', 'three');
+    const scratch = Buffer.alloc(4 * SLOTS + 64);
+    expect(db.getManyInto(['a', 'missing', 'b', 'c', 'a'], scratch, 0)).toBe(5);
+    expect([0, 1, 2, 3, 4].map((j) => slot(scratch, j))).toEqual([3, -1, 0, 5, 3]);
+    expect(scratch.subarray(4 * SLOTS, 4 * SLOTS + 11).toString()).toBe('onethreeone');
+  });
+
+  test('starts at `start`, stops when the next value does not fit, and marks a value too long for any call', () => {
+    db.put('a', 'x'.repeat(40));
+    db.put('b', 'y'.repeat(40));
+    db.put('huge', 'z'.repeat(100));
+    const scratch = Buffer.alloc(4 * SLOTS + 64);
+    expect(db.getManyInto(['a', 'b'], scratch, 0)).toBe(1);  // b does not fit after a
+    expect(db.getManyInto(['a', 'b'], scratch, 1)).toBe(1);
+    expect(slot(scratch, 0)).toBe(40);
+    expect(scratch.subarray(4 * SLOTS, 4 * SLOTS + 40).toString()).toBe('y'.repeat(40));
+    expect(db.getManyInto(['huge', 'a'], scratch, 0)).toBe(2);
+    expect([slot(scratch, 0), slot(scratch, 1)]).toEqual([-2, 40]);
+    expect(db.getManyInto(['a'], scratch, 1)).toBe(0);
+  });
+
+  test('reads at most 256 keys per call', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const scratch = Buffer.alloc(4 * SLOTS + 16);
+    expect(db.getManyInto(keys, scratch, 0)).toBe(SLOTS);
+    expect(db.getManyInto(keys, scratch, SLOTS)).toBe(300 - SLOTS);
+  });
+
+  test('refuses a non-array, a bad key (naming it), a small scratch and a start past the end', () => {
+    const scratch = Buffer.alloc(4 * SLOTS + 16);
+    expect(() => db.getManyInto('k' as unknown as string[], scratch, 0)).toThrow(/keys must be an array/);
+    expect(() => db.getManyInto(['k', 7 as unknown as string], scratch, 0)).toThrow(/keys\[1\] must be a string, Buffer or Uint8Array/);
+    expect(() => db.getManyInto(['k'], Buffer.alloc(4 * SLOTS), 0)).toThrow(/scratch must be a Buffer of more than 1024 bytes/);
+    expect(() => db.getManyInto(['k'], scratch, 2)).toThrow(/start must be an index/);
+  });
+});
+
 describe('count and scan', () => {
   beforeEach(() => {
     for (const k of ['a', 'b', 'c', 'd', 'e']) db.put(k, k.toUpperCase());

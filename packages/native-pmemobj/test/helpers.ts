@@ -25,6 +25,7 @@ export interface Handle {
   put(key: Bytes, value: Bytes): void;
   get(key: Bytes): Buffer | undefined;
   getInto(key: Bytes, scratch: Buffer): number;
+  getManyInto(keys: readonly Bytes[], scratch: Buffer, start: number): number;
   exists(key: Bytes): boolean;
   remove(key: Bytes): boolean;
   count(range: Range | undefined): number;

@@ -50,6 +50,7 @@ import { iteration } from './iteration';
 import { lifecycle } from './lifecycle';
 import type { ConformanceOptions } from './options';
 import { persistence } from './persistence';
+import { getMany } from './get-many';
 import { pointOps } from './point-ops';
 import { promises } from './promises';
 import { baseSeed } from './random';
@@ -140,6 +141,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       return;
     }
     pointOps(s);
+    getMany(s);
     binary(s);
     batch(s);
     transactions(s);

@@ -34,6 +34,21 @@ export function promises(s: Suite): void {
       expect(await db.promises.countAll()).toBe(0);
     });
 
+    s.test('promises.getMany gives each key what promises.get gives, in order', async (rng) => {
+      const db = s.pool.fresh(buffers);
+      const keys: Buffer[] = [];
+      for (let i = 0; i < 40; i++) {
+        const k = shape.keyBytes(Buffer.from(`gm-${i}`));
+        if (i % 4 !== 0) await db.promises.put(k, shape.valueBytes(rng.bytes(shape.fixed ?? rng.int(100))));
+        keys.push(k, k);
+      }
+      const many = (await db.promises.getMany(keys)).map((v) => v?.toString('hex'));
+      const one = await Promise.all(keys.map(async (k) => (await db.promises.get(k))?.toString('hex')));
+      expect(many).toEqual(one);
+      expect(many.filter((v) => v === undefined).length).toBe(20);
+      expect(await db.promises.getMany([])).toEqual([]);
+    });
+
     s.test('promises.get returns large values and Buffers exactly', async (rng) => {
       const db = s.pool.fresh(buffers);
       const model = new SortedModel();

@@ -111,6 +111,46 @@ export const GET: Op<[key: unknown], Bytes, unknown> = {
   async: (acc, h, k) => h.get(k).then((buf) => (buf === undefined ? undefined : acc.values.adopt(buf))),
 };
 
+/** Slots of a `getManyInto` call (the contract's GET_MANY_SLOTS): the values start at byte 4 * this. */
+export const GET_MANY_SLOTS = 256;
+
+export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
+  name: 'getMany',
+  prepare: (acc, keys) => {
+    if (!Array.isArray(keys)) throw new PmemkvError('INVALID_ARGUMENT', 'getMany() takes an array of keys');
+    return keys.map((k: unknown, i) => acc.key(k, `keys[${i}]`));
+  },
+  sync: (acc, h, keys) => {
+    const out = new Array<unknown>(keys.length);
+    if (h.getManyInto === undefined) {
+      for (let i = 0; i < keys.length; i++) out[i] = GET.sync(acc, h, keys[i]!);
+      return out;
+    }
+    const scratch = acc.scratch;
+    for (let start = 0; start < keys.length; ) {
+      const read = h.getManyInto(keys, scratch, start);
+      if (!(read > 0)) throw new PmemkvError('UNKNOWN_ERROR', `the ${acc.engine} engine's getManyInto read no key (it must read at least one)`);
+      let at = 4 * GET_MANY_SLOTS;
+      for (let j = 0; j < read; j++) {
+        const n = scratch.readInt32LE(4 * j);
+        if (n >= 0) {
+          out[start + j] = acc.values.decode(scratch, n, at);
+          at += n;
+        } else if (n === -1) {
+          out[start + j] = undefined;
+        } else {
+          const buf = h.get(keys[start + j]!);
+          out[start + j] = buf === undefined ? undefined : acc.values.adopt(buf);
+        }
+      }
+      start += read;
+    }
+    return out;
+  },
+  async: (acc, h, keys) =>
+    Promise.all(keys.map((k) => h.get(k).then((buf) => (buf === undefined ? undefined : acc.values.adopt(buf))))),
+};
+
 export const EXISTS: Op<[key: unknown], Bytes, boolean> = {
   name: 'exists',
   prepare: (acc, key) => acc.key(key),

@@ -97,6 +97,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     DefineMethod<2, Put>(env, object, "put", handle);
     DefineMethod<1, Get>(env, object, "get", handle);
     DefineMethod<2, GetInto>(env, object, "getInto", handle);
+    DefineMethod<3, GetManyInto>(env, object, "getManyInto", handle);
     DefineMethod<1, Exists>(env, object, "exists", handle);
     DefineMethod<1, Remove>(env, object, "remove", handle);
     DefineMethod<1, Count>(env, object, "count", handle);

@@ -292,6 +292,84 @@ PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(out.size()));
 }
 
+// getManyInto(keys, scratch, start): reads keys[start], keys[start + 1], ... into scratch and
+// returns how many it read (at least one while start < keys.length). scratch holds, for the
+// j-th key read, a little-endian int32 at byte 4 * j: the value's length, -1 when the
+// key is missing, -2 when the value is longer than the data area (the caller reads that key
+// with get). The values follow each other from byte 4 * kGetManySlots on. The call stops
+// early when the next value does not fit in what is left of the area: the caller calls again
+// from where it stopped. Each key is read as by get; the call is not a snapshot of the keys
+// together. Keys are decoded one at a time and no engine lock is held while N-API runs.
+// REQUIRES: scratch is longer than 4 * kGetManySlots and overlaps no key.
+constexpr size_t kGetManySlots = 256;
+constexpr int32_t kGetManyMissing = -1;
+constexpr int32_t kGetManyTooLarge = -2;
+
+class AreaReceiver final : public ValueReceiver {
+ public:
+  AreaReceiver(char* dst, size_t room) : dst_(dst), room_(room) {}
+  void Receive(Slice value) override {
+    size_ = value.size();
+    fits_ = size_ <= room_;
+    if (fits_ && size_ != 0) std::memcpy(dst_, value.data(), size_);
+  }
+  size_t size() const { return size_; }
+  bool fits() const { return fits_; }
+
+ private:
+  char* dst_;
+  size_t room_;
+  size_t size_ = 0;
+  bool fits_ = true;
+};
+
+inline Napi::Value GetManyInto(const Args<3>& info) {
+  LiveEngine* live = EngineOf(info);
+  napi_env env = info.Env();
+  bool is_array = false;
+  if (napi_is_array(env, info[0], &is_array) != napi_ok || !is_array)
+    Throw(env, Status::InvalidArgument("keys must be an array"));
+  uint32_t length = 0;
+  napi_get_array_length(env, info[0], &length);
+  char* scratch = nullptr;
+  size_t capacity = 0;
+  if (napi_get_buffer_info(env, info[1], reinterpret_cast<void**>(&scratch), &capacity) != napi_ok ||
+      capacity <= 4 * kGetManySlots)
+    Throw(env, Status::InvalidArgument("scratch must be a Buffer of more than " + std::to_string(4 * kGetManySlots) + " bytes"));
+  uint32_t start = 0;
+  if (napi_get_value_uint32(env, info[2], &start) != napi_ok || start > length)
+    Throw(env, Status::InvalidArgument("start must be an index into keys"));
+  char* const area = scratch + 4 * kGetManySlots;
+  const size_t area_size = capacity - 4 * kGetManySlots;
+  size_t used = 0;
+  uint32_t done = 0;
+  while (done < kGetManySlots && start + done < length) {
+    napi_value element = nullptr;
+    BytesArg key;
+    if (napi_get_element(env, info[0], start + done, &element) != napi_ok || !key.Decode(Napi::Value(env, element)))
+      Throw(env, NotBytes(("keys[" + std::to_string(start + done) + "]").c_str()));
+    AreaReceiver out(area + used, area_size - used);
+    Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
+    int32_t slot;
+    if (s.IsNotFound()) {
+      slot = kGetManyMissing;
+    } else if (!s.ok()) {
+      Throw(env, s);
+    } else if (out.size() > area_size) {
+      slot = kGetManyTooLarge;
+    } else if (!out.fits()) {
+      break;  // the caller calls again from this key, with the whole area free
+    } else {
+      slot = static_cast<int32_t>(out.size());
+      used += out.size();
+    }
+    const uint32_t bits = static_cast<uint32_t>(slot);
+    for (int b = 0; b < 4; ++b) scratch[4 * done + b] = static_cast<char>((bits >> (8 * b)) & 0xFF);
+    ++done;
+  }
+  return Napi::Number::New(env, done);
+}
+
 // exists(key): boolean
 PMEMKV_GLUE_HOT Napi::Value Exists(const Args<1>& info) {
   LiveEngine* live = EngineOf(info);
