@@ -118,7 +118,15 @@ export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
   name: 'getMany',
   prepare: (acc, keys) => {
     if (!Array.isArray(keys)) throw new PmemkvError('INVALID_ARGUMENT', 'getMany() takes an array of keys');
-    return keys.map((k: unknown, i) => acc.key(k, `keys[${i}]`));
+    const out = new Array<Bytes>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      try {
+        out[i] = acc.key(keys[i]);
+      } catch {
+        out[i] = acc.key(keys[i], `keys[${i}]`);  // throws again, naming the key (no string per key otherwise)
+      }
+    }
+    return out;
   },
   sync: (acc, h, keys) => {
     const out = new Array<unknown>(keys.length);
