@@ -97,7 +97,7 @@ class CMap final : public Engine {
   static constexpr uint64_t kMaxLoad = 1;
   // Buckets split per publish: amortizes the publish over several buckets while keeping its
   // redo log small.
-  static constexpr uint64_t kSplitBatch = 8;
+  static constexpr uint64_t kSplitBatch = 32;
   // Buckets per defrag step: the stripes of one step are held together.
   static constexpr uint64_t kDefragChunk = 256;
 
