@@ -141,6 +141,22 @@ void CSMap::FreeAllNodes() noexcept {
   for (int l = 0; l < kMaxHeight; l++) head()->next[l].store(nullptr, std::memory_order_relaxed);
 }
 
+namespace {
+
+// The first 16 bytes of `key` as two big-endian words, zero-padded: comparing them as integers
+// orders keys bytewise except where the words tie.
+void SortKey(pmemkv::Slice key, uint64_t out[2]) noexcept {
+  unsigned char bytes[16] = {};
+  std::memcpy(bytes, key.data(), key.size() < 16 ? key.size() : 16);
+  for (int w = 0; w < 2; w++) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | bytes[8 * w + i];
+    out[w] = v;
+  }
+}
+
+}  // namespace
+
 Status CSMap::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine) {
   const pmemkv::Comparator* configured = nullptr;
   Status s = pmemkv::ComparatorFromConfig(config, "csmap", &configured);
@@ -177,6 +193,8 @@ Status CSMap::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
 // of objects the pool can hold, so a damaged heap is reported, never followed forever.
 Status CSMap::Recover() {
   struct Found {
+    uint64_t prefix[2];  // the key's first 16 bytes, big-endian, zero-padded (SortKey)
+    uint64_t hash;       // HashIndex::Hash(key), taken while the record is in cache
     Slice key;
     uint64_t off;
   };
@@ -194,9 +212,24 @@ Status CSMap::Recover() {
       const Record* r = RecordAt(oid.off);
       if (Record::AllocSize(r->key_size, r->value_size) > usable)
         return pmemkv::DamagedPool(pool_->path(), "csmap: a record is larger than its allocation");
-      found.push_back({Slice(r->key(), r->key_size), oid.off});
+      const Slice key(r->key(), r->key_size);
+      Found f{{0, 0}, HashIndex::Hash(std::string_view(key.data(), key.size())), key, oid.off};
+      SortKey(key, f.prefix);
+      found.push_back(f);
     }
-    std::sort(found.begin(), found.end(), [this](const Found& a, const Found& b) { return Compare(a.key, b.key) < 0; });
+    // Under the built-in comparators the order of two keys is the order of their 16-byte
+    // prefixes whenever those differ (zero padding sorts a key before its extensions, and a
+    // tie falls through to the comparator), so most comparisons stay in this array instead of
+    // missing the cache on two records in the pool.
+    const bool bytewise = compare_ == pmemkv::kBytewise.compare;
+    const bool reverse = compare_ == pmemkv::kReverseBytewise.compare;
+    std::sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
+      if (bytewise || reverse) {
+        for (int i = 0; i < 2; i++)
+          if (a.prefix[i] != b.prefix[i]) return (a.prefix[i] < b.prefix[i]) != reverse;
+      }
+      return Compare(a.key, b.key) < 0;
+    });
     for (size_t i = 1; i < found.size(); i++)
       if (Compare(found[i - 1].key, found[i].key) == 0)
         return pmemkv::DamagedPool(pool_->path(), "csmap: two records hold the same key");
@@ -206,7 +239,7 @@ Status CSMap::Recover() {
   Node* last[kMaxHeight];
   for (int l = 0; l < kMaxHeight; l++) last[l] = head();
   for (const Found& f : found) {
-    Node* n = Node::New(f.key, HashIndex::Hash(f.key), RandomHeight());
+    Node* n = Node::New(f.key, f.hash, RandomHeight());
     if (n == nullptr) {
       FreeAllNodes();
       return NoDram("csmap's index on open");

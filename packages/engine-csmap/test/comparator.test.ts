@@ -80,6 +80,35 @@ describe('comparators', () => {
     db.close();
   });
 
+  test('a reopen rebuilds the order under both comparators, keys tying in their first 16 bytes included', () => {
+    // Keys around 16 bytes long that share long prefixes and differ in zero bytes and at the end:
+    // the open sorts on a 16-byte prefix and must fall through to the full comparison on ties.
+    const base = Buffer.from('0123456789abcdef');
+    const keys: Buffer[] = [Buffer.alloc(0), Buffer.alloc(16), Buffer.alloc(17), Buffer.alloc(15)];
+    for (let n = 14; n <= 19; n++) {
+      for (const tail of [0x00, 0x01, 0x7f, 0xff]) {
+        const k = Buffer.alloc(n, 0);
+        base.copy(k, 0, 0, Math.min(n, 16));
+        k[n - 1] = tail;
+        keys.push(k);
+        const longer = Buffer.concat([k, Buffer.from([tail ^ 0x55, 0])]);
+        keys.push(longer);
+      }
+    }
+    const unique = [...new Map(keys.map((k) => [k.toString('hex'), k])).values()];
+    for (const comparator of ['bytewise', 'reverse-bytewise'] as const) {
+      const poolPath = pools.pool(`order-${comparator}`);
+      const db = openCsmap(poolPath, { comparator });
+      for (const [i, k] of [...unique].reverse().entries()) db.put(k, Buffer.from(String(i)));
+      db.close();
+      const again = openCsmap(poolPath, { comparator });
+      const want = [...unique].sort((x, y) => (comparator === 'bytewise' ? Buffer.compare(x, y) : Buffer.compare(y, x)));
+      expect([...again.keys()].map((k) => k.toString('hex'))).toEqual(want.map((k) => k.toString('hex')));
+      expect([...again.keys({ reverse: true })].map((k) => k.toString('hex'))).toEqual(want.reverse().map((k) => k.toString('hex')));
+      again.close();
+    }
+  });
+
   test('the comparator is stored: a reopen with another is COMPARATOR_MISMATCH naming both, without one uses it', () => {
     const poolPath = pools.pool();
     filled(poolPath).close();
