@@ -147,6 +147,7 @@ export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
         } else if (n === -1) {
           out[start + j] = undefined;
         } else {
+          // Too large for the call. Not GET.sync: its getInto would overwrite this call's scratch.
           const buf = h.get(keys[start + j]!);
           out[start + j] = buf === undefined ? undefined : acc.values.adopt(buf);
         }
@@ -155,8 +156,7 @@ export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
     }
     return out;
   },
-  async: (acc, h, keys) =>
-    Promise.all(keys.map((k) => h.get(k).then((buf) => (buf === undefined ? undefined : acc.values.adopt(buf))))),
+  async: (acc, h, keys) => Promise.all(keys.map((k) => GET.async(acc, h, k)!)),
 };
 
 export const EXISTS: Op<[key: unknown], Bytes, boolean> = {

@@ -14,9 +14,9 @@
 
 #include <libpmemobj.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>

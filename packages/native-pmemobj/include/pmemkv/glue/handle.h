@@ -305,24 +305,6 @@ constexpr size_t kGetManySlots = 256;
 constexpr int32_t kGetManyMissing = -1;
 constexpr int32_t kGetManyTooLarge = -2;
 
-class AreaReceiver final : public ValueReceiver {
- public:
-  AreaReceiver(char* dst, size_t room) : dst_(dst), room_(room) {}
-  void Receive(Slice value) override {
-    size_ = value.size();
-    fits_ = size_ <= room_;
-    if (fits_ && size_ != 0) std::memcpy(dst_, value.data(), size_);
-  }
-  size_t size() const { return size_; }
-  bool fits() const { return fits_; }
-
- private:
-  char* dst_;
-  size_t room_;
-  size_t size_ = 0;
-  bool fits_ = true;
-};
-
 inline Napi::Value GetManyInto(const Args<3>& info) {
   LiveEngine* live = EngineOf(info);
   napi_env env = info.Env();
@@ -348,7 +330,7 @@ inline Napi::Value GetManyInto(const Args<3>& info) {
     BytesArg key;
     if (napi_get_element(env, info[0], start + done, &element) != napi_ok || !key.Decode(Napi::Value(env, element)))
       Throw(env, NotBytes(("keys[" + std::to_string(start + done) + "]").c_str()));
-    AreaReceiver out(area + used, area_size - used);
+    CopyReceiver out(area + used, area_size - used);
     Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
     int32_t slot;
     if (s.IsNotFound()) {
@@ -357,7 +339,7 @@ inline Napi::Value GetManyInto(const Args<3>& info) {
       Throw(env, s);
     } else if (out.size() > area_size) {
       slot = kGetManyTooLarge;
-    } else if (!out.fits()) {
+    } else if (out.size() > area_size - used) {
       break;  // the caller calls again from this key, with the whole area free
     } else {
       slot = static_cast<int32_t>(out.size());
