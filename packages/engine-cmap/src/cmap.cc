@@ -80,7 +80,12 @@ Status CMap::OpenPool(std::unique_ptr<Pool> pool, std::unique_ptr<CMap>* map) {
 }
 
 CMap::CMap(std::unique_ptr<Pool> pool)
-    : pool_(std::move(pool)), pop_(pool_->get()), base_(reinterpret_cast<char*>(pop_)), stripes_(new Stripe[kStripes]) {}
+    : pool_(std::move(pool)),
+      pop_(pool_->get()),
+      base_(reinterpret_cast<char*>(pop_)),
+      stripes_(new Stripe[kStripes]),
+      arena_(pop_, kTypeSlab, SlabArena::SlabBytesFor(pool_->size()),
+             pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size()))) {}
 
 // A fresh pool (root all zeroes, I1) gets segment 0 and its bucket count in the transaction
 // that sets the magic (OpenRoot), so a crash leaves either a zero root (initialized again on
@@ -95,7 +100,7 @@ Status CMap::Init() {
     root->segments[0] = seg;
     root->bucket_count = kBaseBuckets;
     return Status::OK();
-  }, &root_);
+  }, &root_, kOldestReadableVersion);
   if (!s.ok()) return s;
   const uint64_t n = root_->bucket_count;
   const PoolSpan span = SpanOf(*pool_);
@@ -116,7 +121,19 @@ Status CMap::Init() {
     segments_[s].store(reinterpret_cast<Bucket*>(Direct(oid)), std::memory_order_relaxed);
   }
   bucket_count_.store(n, std::memory_order_release);
-  return Recount(span);
+  uuid_ = uuid;
+  if (!arena_.Load(span)) return Status::OutOfMemory("cmap: no memory (DRAM) to list the pool's slabs");
+  s = Recount(span);
+  if (!s.ok()) return s;
+  if (!arena_.Finish()) return Status::Unknown(std::string("cmap: cannot free an empty slab: ") + pmemobj_errormsg());
+  if (root_->version < kLayoutVersion) {  // a version 1 pool: valid as it is, marked version 2 (layout.h)
+    s = RunTx(pop_, [&]() -> Status {
+      Status st = TxAddRange(&root_->version, sizeof root_->version);
+      if (st.ok()) root_->version = kLayoutVersion;
+      return st;
+    });
+  }
+  return s;
 }
 
 // Rebuilds the entry count from the chains (exact by I3), checking on the way everything a
@@ -142,6 +159,8 @@ Status CMap::Recount(const PoolSpan& span) {
                                      std::to_string(e->value_size) + " bytes) run past the end of the pool");
       if (e->hash != HashKey(e->key(), e->key_size) || BucketOf(e->hash, n) != b)
         return DamagedPool(path, where + ": its hash does not match its key or its bucket");
+      if (arena_.Claim(link->off, SizeOf(e)) == SlabArena::Claimed::kStraddles)
+        return DamagedPool(path, where + " runs past the end of its slab");
       if (link->off == mark) return DamagedPool(path, "cmap bucket " + std::to_string(b) + ": its chain loops");
       if (++steps == power) {
         mark = link->off;
@@ -222,53 +241,94 @@ Status CMap::Exists(Slice key) {
   return found ? Status::OK() : Status::NotFound();
 }
 
-// Put (layout.h "put"): the new pair goes into a fresh reservation, filled and persisted
-// while it is still invisible; one publish then swaps the link to it and frees the old pair.
-// The DRAM counters change only after the publish, so a failed put (OUT_OF_MEMORY) changes
-// nothing at all.
+uint64_t CMap::NewEntry(size_t size, ActionList& acts, bool* in_slab) noexcept {
+  if (size <= arena_.max_record()) {
+    const uint64_t off = arena_.Allocate(size);
+    if (off != 0) {
+      *in_slab = true;
+      return off;
+    }
+  }
+  *in_slab = false;
+  return acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size)).off;
+}
+
+void CMap::StoreLink(PMEMoid* link, uint64_t off) noexcept {
+  if (off != 0 && link->pool_uuid_lo != uuid_) {
+    link->pool_uuid_lo = uuid_;  // the offset still says what the link pointed to before
+    pmemobj_persist(pop_, &link->pool_uuid_lo, sizeof link->pool_uuid_lo);
+  }
+  __atomic_store_n(&link->off, off, __ATOMIC_RELEASE);
+  pmemobj_persist(pop_, &link->off, sizeof link->off);
+}
+
+// Put (layout.h "put"): the new pair is written and persisted while still invisible, then one
+// link is pointed at it. The DRAM counters change only after that, so a failed put
+// (OUT_OF_MEMORY) changes nothing at all; it is retried once after a cleaning pass when the
+// slabs hold garbage that the pass can turn into room.
 Status CMap::Put(Slice key, Slice value) {
   if (key.size() > kMaxPart || value.size() > kMaxPart)
     return Status::InvalidArgument("cmap keys and values are limited to 4 GiB - 1 bytes each");
+  Status outside = CheckOutsideTx();  // direct stores never join an application's transaction
+  if (!outside.ok()) return outside;
   const uint64_t h = HashKey(key.data(), key.size());
   const size_t size = sizeof(Entry) + key.size() + value.size();
 
-  const uint64_t b = LockBucketExclusive(h);
-  Stripe& stripe = StripeOf(b);
-  PMEMoid* const found = FindLink(b, h, key);
-  PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
-  ActionList acts(pop_);
-  const PMEMoid fresh = acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size));
-  if (OID_IS_NULL(fresh)) {
+  for (int attempt = 0;; ++attempt) {
+    const uint64_t b = LockBucketExclusive(h);
+    Stripe& stripe = StripeOf(b);
+    PMEMoid* const found = FindLink(b, h, key);
+    PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
+    ActionList acts(pop_);
+    bool in_slab = false;
+    const uint64_t fresh = NewEntry(size, acts, &in_slab);
+    if (fresh == 0) {
+      stripe.lock.unlock();
+      if (attempt == 0 && CleanForRoom(size)) continue;
+      return Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool (" +
+                                 std::to_string(size) + " bytes needed for this entry)");
+    }
+    Entry* e = reinterpret_cast<Entry*>(base_ + fresh);
+    // Overwrite in place of the old entry (keeps the chain order); insert at the chain head.
+    e->next = found != nullptr ? EntryAt(*found)->next : *link;
+    if (e->next.off == 0) e->next.pool_uuid_lo = uuid_;  // every link this version writes holds the uuid
+    e->hash = h;
+    e->key_size = static_cast<uint32_t>(key.size());
+    e->value_size = static_cast<uint32_t>(value.size());
+    std::memcpy(e->key(), key.data(), key.size());
+    std::memcpy(e->key() + key.size(), value.data(), value.size());
+    // Durable before it becomes reachable: the link only makes it reachable.
+    pmemobj_persist(pop_, e, size);
+    const PMEMoid old = *link;
+    const size_t old_size = found != nullptr ? SizeOf(EntryAt(old)) : 0;
+    const bool old_in_slab = found != nullptr && arena_.InSlab(old.off);
+    Status s;
+    if (in_slab && (found == nullptr || old_in_slab)) {
+      StoreLink(link, fresh);  // no allocator action: one 8-byte step
+    } else {
+      s = acts.SetLink(link, PMEMoid{uuid_, fresh}) && (found == nullptr || old_in_slab || acts.Free(old))
+              ? acts.Publish()
+              : Status::OutOfMemory("cmap: no memory (DRAM) for this put");
+      if (!s.ok()) {
+        if (in_slab) arena_.Release(fresh, size);
+        stripe.lock.unlock();
+        return s;
+      }
+    }
+    if (old_in_slab) arena_.Release(old.off, old_size);
+    const bool count_published = found == nullptr && AccountChange(stripe, +1);
     stripe.lock.unlock();
-    return Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool (" +
-                               std::to_string(size) + " bytes needed for this entry)");
+    if (count_published) MaybeGrow();
+    MaybeClean(1);
+    return Status::OK();
   }
-  Entry* e = EntryAt(fresh);
-  // Overwrite in place of the old entry (keeps the chain order); insert at the chain head.
-  e->next = found != nullptr ? EntryAt(*found)->next : *link;
-  e->hash = h;
-  e->key_size = static_cast<uint32_t>(key.size());
-  e->value_size = static_cast<uint32_t>(value.size());
-  std::memcpy(e->key(), key.data(), key.size());
-  std::memcpy(e->key() + key.size(), value.data(), value.size());
-  // Durable before it becomes reachable: the publish below only makes it reachable.
-  pmemobj_persist(pop_, e, size);
-  const PMEMoid old = *link;
-  Status s = acts.SetLink(link, fresh) && (found == nullptr || acts.Free(old))
-                 ? acts.Publish()
-                 : Status::OutOfMemory("cmap: no memory (DRAM) for this put");
-  if (!s.ok()) {
-    stripe.lock.unlock();
-    return s;
-  }
-  const bool count_published = found == nullptr && AccountChange(stripe, +1);
-  stripe.lock.unlock();
-  if (count_published) MaybeGrow();
-  return Status::OK();
 }
 
-// Remove (layout.h "remove"): one publish points the link past the victim and frees it.
+// Remove (layout.h "remove"): the link to the victim is pointed past it; a victim of its own
+// is freed in the same publish.
 Status CMap::Remove(Slice key) {
+  Status outside = CheckOutsideTx();
+  if (!outside.ok()) return outside;
   const uint64_t h = HashKey(key.data(), key.size());
   const uint64_t b = LockBucketExclusive(h);
   Stripe& stripe = StripeOf(b);
@@ -278,12 +338,20 @@ Status CMap::Remove(Slice key) {
     return Status::NotFound();
   }
   const PMEMoid victim = *link;
-  ActionList acts(pop_);
-  Status s = acts.SetLink(link, EntryAt(victim)->next) && acts.Free(victim)
-                 ? acts.Publish()
-                 : Status::OutOfMemory("cmap: no memory (DRAM) for this remove");
+  const Entry* e = EntryAt(victim);
+  Status s;
+  if (arena_.InSlab(victim.off)) {
+    const size_t size = SizeOf(e);
+    StoreLink(link, e->next.off);
+    arena_.Release(victim.off, size);
+  } else {
+    ActionList acts(pop_);
+    s = acts.SetLink(link, e->next) && acts.Free(victim) ? acts.Publish()
+                                                         : Status::OutOfMemory("cmap: no memory (DRAM) for this remove");
+  }
   if (s.ok()) AccountChange(stripe, -1);
   stripe.lock.unlock();
+  if (s.ok()) MaybeClean(1);
   return s;
 }
 
@@ -297,7 +365,9 @@ Status CMap::Remove(Slice key) {
 Status CMap::Batch(const std::vector<BatchOp>& ops) {
   bool grow = false;
   Status s = BatchLocked(ops, &grow);
+  if (s.code() == Code::kOutOfMemory && CleanForRoom(arena_.max_record())) s = BatchLocked(ops, &grow);
   if (grow) MaybeGrow();  // after the locks are released: growth takes them itself
+  if (s.ok()) MaybeClean(ops.size());
   return s;
 }
 
@@ -328,9 +398,25 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
   } unlock{this, stripe_ids};
 
   ActionList acts(pop_);
-  const uint64_t uuid = root_->segments[0].pool_uuid_lo;
+  const uint64_t uuid = uuid_;
   std::vector<int64_t> delta(stripe_ids.size(), 0);  // entry count change per locked stripe
+  // Slab records: carved for this batch (given back unless the publish succeeds), and replaced
+  // or removed by it (released once the publish made them unreachable).
+  struct Record {
+    uint64_t off;
+    size_t size;
+  };
+  std::vector<Record> carved, dropped;
+  struct GiveBack {
+    SlabArena& arena;
+    std::vector<Record>& records;
+    ~GiveBack() {
+      for (const Record& r : records) arena.Release(r.off, r.size);
+    }
+  } give_back{arena_, carved};
   try {
+    carved.reserve(ops.size());
+    dropped.reserve(ops.size());
     struct Node {
       PMEMoid oid;
       bool fresh;
@@ -352,9 +438,11 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       auto fresh_entry = [&](const PlannedOp& p, PMEMoid* out) -> Status {
         const BatchOp& op = *p.op;
         const size_t size = sizeof(Entry) + op.key.size() + op.value.size();
-        const PMEMoid oid = acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size));
+        bool in_slab = false;
+        const PMEMoid oid{uuid, NewEntry(size, acts, &in_slab)};
         if (OID_IS_NULL(oid))
           return BatchOpError(p.index, Status::OutOfMemory("the cmap pool is full: remove entries or open a larger pool"));
+        if (in_slab) carved.push_back({oid.off, size});
         Entry* e = EntryAt(oid);
         e->hash = HashKey(op.key.data(), op.key.size());
         e->key_size = static_cast<uint32_t>(op.key.size());
@@ -379,7 +467,10 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
           continue;
         }
         matched[hit] = true;
-        if (!acts.Free(cur)) return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
+        if (arena_.InSlab(cur.off))
+          dropped.push_back({cur.off, SizeOf(e)});
+        else if (!acts.Free(cur))
+          return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
         if (in_bucket[hit]->op->is_put) {
           PMEMoid oid;
           if (!(s = fresh_entry(*in_bucket[hit], &oid)).ok()) return s;
@@ -426,6 +517,8 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
   pmemobj_drain(pop_);  // every fresh entry durable before the publish makes it reachable
   Status s = acts.Publish();
   if (!s.ok()) return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
+  carved.clear();  // reachable now
+  for (const Record& r : dropped) arena_.Release(r.off, r.size);
   for (size_t i = 0; i < stripe_ids.size(); ++i)
     if (delta[i] != 0 && AccountChange(stripes_[stripe_ids[i]], delta[i]) && delta[i] > 0) *grow = true;
   return Status::OK();
@@ -541,7 +634,7 @@ Status CMap::Defrag(double start_percent, double amount_percent) {
       links.clear();
       for (uint64_t b = lo; b < hi; ++b)
         for (PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next)
-          links.push_back(link);
+          if (!arena_.InSlab(link->off)) links.push_back(link);  // slab entries: the cleaner's below
     } catch (const std::bad_alloc&) {
       for (uint64_t id : stripe_ids) stripes_[id].lock.unlock();
       return Status::OutOfMemory("cmap: no memory to list the entries to defragment");
@@ -552,7 +645,75 @@ Status CMap::Defrag(double start_percent, double amount_percent) {
       return Status::DefragError(std::string("cmap: pmemobj_defrag failed: ") + pmemobj_errormsg() +
                                  "; every entry is still valid, retry when the pool has more free space");
   }
+  if (!CleanRange(first, last, arena_.slab_size() * kDefragGarbagePercent / 100))
+    return Status::DefragError("cmap: no room to move the entries of a sparse slab; every entry is still valid, "
+                               "remove entries or retry when the pool has more free space");
   return Status::OK();
+}
+
+// The cleaner (layout.h "slabs"). Each bucket is cleaned under its stripe held exclusively:
+// an entry of a sparse slab is copied whole (its `next` included) into a fresh record, which
+// is persisted before the one link to the entry is stored; the old record is released after
+// that store, so its slab is freed once its last live entry has moved. Readers of the bucket
+// wait for the stripe and then see the old chain or the new.
+bool CMap::CleanBucket(uint64_t b, uint64_t min_garbage) noexcept {
+  Stripe& stripe = StripeOf(b);
+  stripe.lock.lock();
+  bool ok = true;
+  for (PMEMoid* link = &BucketAt(b)->head; !OID_IS_NULL(*link); link = &EntryAt(*link)->next) {
+    if (!arena_.Sparse(link->off, min_garbage)) continue;
+    const Entry* old = EntryAt(*link);
+    const size_t size = SizeOf(old);
+    const uint64_t fresh = arena_.Allocate(size, SlabArena::kForCleaner);
+    if (fresh == 0) {
+      ok = false;
+      break;
+    }
+    std::memcpy(base_ + fresh, old, size);
+    pmemobj_persist(pop_, base_ + fresh, size);
+    const uint64_t was = link->off;
+    StoreLink(link, fresh);
+    arena_.Release(was, size);
+  }
+  stripe.lock.unlock();
+  return ok;
+}
+
+// Buckets [first, last) under grow_lock_ shared (the numbering stays fixed), one at a time.
+// Defrag calls it with grow_lock_ already shared: taking it shared again cannot deadlock,
+// since the only exclusive taker (MaybeGrow) uses try_lock and never raises the lock's
+// writer-waiting bit.
+bool CMap::CleanRange(uint64_t first, uint64_t last, uint64_t min_garbage) noexcept {
+  if (cleaning_.exchange(true, std::memory_order_acquire)) return true;  // another thread cleans
+  bool ok = true;
+  {
+    SharedLockGuard numbering(grow_lock_);
+    last = std::min(last, bucket_count_.load(std::memory_order_acquire));
+    for (uint64_t b = first; ok && b < last; ++b) ok = CleanBucket(b, min_garbage);
+  }
+  cleaning_.store(false, std::memory_order_release);
+  return ok;
+}
+
+void CMap::MaybeClean(uint64_t writes) noexcept {
+  if (!arena_.NeedsCleaning() || cleaning_.exchange(true, std::memory_order_acquire)) return;
+  {
+    SharedLockGuard numbering(grow_lock_);
+    const uint64_t n = bucket_count_.load(std::memory_order_acquire);
+    uint64_t b = clean_cursor_.load(std::memory_order_relaxed);
+    for (uint64_t i = 0; i < std::min(n, kCleanStep * writes); ++i, ++b) {
+      if (b >= n) b = 0;
+      if (!CleanBucket(b, arena_.slab_size() * kSparseGarbagePercent / 100)) break;
+    }
+    clean_cursor_.store(b, std::memory_order_relaxed);
+  }
+  cleaning_.store(false, std::memory_order_release);
+}
+
+bool CMap::CleanForRoom(uint64_t needed) noexcept {
+  if (!arena_.AnySparse(needed)) return false;
+  CleanRange(0, UINT64_MAX, needed);
+  return true;
 }
 
 bool CMap::NeedsGrowth() const noexcept {

@@ -14,11 +14,13 @@
 // rebuilt from the pool on open.
 #pragma once
 
+#include <pmemkv/actions.h>
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
 #include <pmemkv/locks.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/root.h>
+#include <pmemkv/slab_arena.h>
 #include <pmemkv/status.h>
 
 #include <atomic>
@@ -85,6 +87,8 @@ class CMap final : public Engine {
 
   // Number of buckets in use (for tests and diagnostics).
   uint64_t bucket_count() const noexcept { return bucket_count_.load(std::memory_order_acquire); }
+  // The slabs that hold the small entries (for tests and diagnostics).
+  const SlabArena& arena() const noexcept { return arena_; }
 
  private:
   // Lock stripes: bucket b is guarded by stripes_[b % kStripes]. A power of two well above
@@ -100,6 +104,13 @@ class CMap final : public Engine {
   static constexpr uint64_t kSplitBatch = 32;
   // Buckets per defrag step: the stripes of one step are held together.
   static constexpr uint64_t kDefragChunk = 256;
+  // Buckets the cleaner visits per write while the slabs hold too much garbage: at a load
+  // near 1 that moves the live entries of sparse slabs faster than writes make garbage.
+  static constexpr uint64_t kCleanStep = 8;
+  // A slab is emptied by the cleaner when at least this share of it is garbage (percent), and
+  // by Defrag at a lower share.
+  static constexpr unsigned kSparseGarbagePercent = 50;
+  static constexpr unsigned kDefragGarbagePercent = 10;
 
   struct alignas(64) Stripe {
     RwSpinLock lock;
@@ -117,6 +128,30 @@ class CMap final : public Engine {
   Status Recount(const PoolSpan& span);
   // Batch under the locks; *grow is set when the table should grow afterwards.
   Status BatchLocked(const std::vector<BatchOp>& ops, bool* grow);
+
+  // A new entry of `size` bytes: carved from a slab (*in_slab true) or, when large or when no
+  // slab has room, reserved in `acts`. 0 when the pool has no room.
+  uint64_t NewEntry(size_t size, ActionList& acts, bool* in_slab) noexcept;
+  // Points `link` at the entry at `off` (0: null) with one 8-byte store, persisted; the uuid
+  // half first when the link does not hold the pool's uuid yet. REQUIRES: the link's stripe
+  // held exclusively, the target entry persisted.
+  void StoreLink(PMEMoid* link, uint64_t off) noexcept;
+  static size_t SizeOf(const Entry* e) noexcept { return sizeof(Entry) + e->key_size + e->value_size; }
+
+  // The cleaner (layout.h "slabs"): moves every entry of bucket b that lies in a slab with at
+  // least `min_garbage` bytes of garbage (SlabArena::Sparse) into the current slab. false
+  // when there was no room to move one.
+  bool CleanBucket(uint64_t b, uint64_t min_garbage) noexcept;
+  // CleanBucket over buckets [first, last); one cleaner at a time (true at once when another
+  // thread is cleaning).
+  bool CleanRange(uint64_t first, uint64_t last, uint64_t min_garbage) noexcept;
+  // After `writes` writes: kCleanStep buckets per write from the cleaner's cursor while the
+  // slabs hold too much garbage (SlabArena::NeedsCleaning).
+  void MaybeClean(uint64_t writes) noexcept;
+  // After OUT_OF_MEMORY for an entry of `needed` bytes: one whole cleaning pass that empties
+  // every slab with that much garbage, when there is one; true when it ran (the write is
+  // worth retrying).
+  bool CleanForRoom(uint64_t needed) noexcept;
 
   char* Direct(const PMEMoid& oid) const noexcept { return base_ + oid.off; }
   Entry* EntryAt(const PMEMoid& oid) const noexcept { return reinterpret_cast<Entry*>(Direct(oid)); }
@@ -174,6 +209,13 @@ class CMap final : public Engine {
   alignas(64) std::atomic<int64_t> approx_count_{0};
 
   std::unique_ptr<Stripe[]> stripes_;
+
+  // Slabs of the small entries (slab_arena.h); the pool's uuid, which every link holds.
+  SlabArena arena_;
+  uint64_t uuid_ = 0;
+  // The cleaner's next bucket, and whether a thread is cleaning.
+  std::atomic<uint64_t> clean_cursor_{0};
+  std::atomic<bool> cleaning_{false};
 };
 
 }  // namespace cmap

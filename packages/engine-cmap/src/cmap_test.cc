@@ -421,7 +421,7 @@ PMEMKV_TEST(TestGrowthWhenFull) {
   Status s;
   while ((s = e->Put(Key(stored), "v")).ok()) ++stored;
   CHECK(s.code() == pmemkv::Code::kOutOfMemory);
-  std::printf("    8 MiB pool of 1-byte values: %d entries, %llu buckets\n", stored, static_cast<unsigned long long>(m->bucket_count()));
+  std::printf("    8 MiB pool of 1-byte values: %d entries, %llu buckets, %zu slabs (%llu bytes, %llu live)\n", stored, static_cast<unsigned long long>(m->bucket_count()), m->arena().slab_count(), static_cast<unsigned long long>(m->arena().slab_bytes()), static_cast<unsigned long long>(m->arena().live_bytes()));
   CHECK(m->bucket_count() < static_cast<uint64_t>(stored));  // growth stopped before the entries did
   CHECK(CountAll(*e) == static_cast<uint64_t>(stored));
   std::string v;

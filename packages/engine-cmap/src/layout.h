@@ -20,8 +20,11 @@
 //        +------------------+------+----------+------------+-----------+-------------+
 //        | next (PMEMoid) --+-> .. | hash u64 | key_size   | value_size| key | value |
 //        +------------------+------+----------+------------+-----------+-------------+
-//        Entry: one allocation per key/value pair, never modified after it is published
-//        except for its `next` link.
+//        Entry: never modified after it is linked except for its `next` link. Since version
+//        2 an entry of at most SlabArena::max_record() bytes lives in a slab (an object of
+//        kTypeSlab holding many entries back to back, 8-byte aligned; SDK slab_arena.h);
+//        a larger one (and every entry of a version 1 pool) is an allocation of its own
+//        (kTypeEntry). Links are the same either way: the entry's pool offset.
 //
 // Bucket numbering is linear hashing (Litwin 1980) over `bucket_count` = n buckets, n >= 2^B
 // where B = kBaseBucketsLog2. With M the largest power of two <= n, a key whose hash is h
@@ -33,7 +36,8 @@
 // segment 0 holds buckets [0, 2^B), segment s >= 1 holds [2^(B+s-1), 2^(B+s)).
 //
 // Invariants (checked on open):
-//   I1. magic == kMagic and version == kLayoutVersion once the pool is initialized; a root of
+//   I1. magic == kMagic and version == kLayoutVersion once the pool is initialized (a version
+//       from kOldestReadableVersion up is upgraded on open); a root of
 //       all zeroes is a pool whose initialization never committed (it is initialized again).
 //   I2. bucket_count >= kBaseBuckets, and segments[s] is allocated for every segment that
 //       holds a bucket < bucket_count.
@@ -42,21 +46,35 @@
 //   I4. Keys in one table are distinct (byte-wise).
 //   I5. entry.hash == HashKey(key). The hash is stored so that growth and recovery never
 //       rehash keys, and so that lookups compare 8 bytes before comparing keys.
+//   I6. An entry in a slab lies wholly inside that slab's usable bytes; every other entry is
+//       an allocation of kTypeEntry of its own. Slabs hold nothing but entries and garbage.
 //
-// Crash consistency: every change to the layout is applied atomically by libpmemobj, so
-// after a crash the pool holds the state before or after each operation, never between.
-// Hot paths use the action API (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free,
-// then one pmemobj_publish, which applies all its actions through a redo log: all or none
-// after a crash; a reservation never published is released when the pool is reopened);
-// cold paths use undo-log transactions (SDK RunTx).
-//   put      reserve a new entry, fill it and persist it while it is still unreachable;
-//            publish: the one link that will point to it (bucket head, or the `next` of the
-//            entry before the old one) is set to it, and the old entry is freed. A torn put
-//            leaves the old value (not published) or the new one; never a mix.
-//   remove   publish: the link to the victim is set past it, and the victim is freed.
-//   batch    every new entry reserved, filled (its final `next` included) and persisted while
-//            unreachable; one publish sets every changed link of every bucket the batch
-//            touches and frees every replaced or removed entry: all of the batch or none.
+// Crash consistency: every change to the layout is one failure-atomic step, so after a crash
+// the pool holds the state before or after each operation, never between. A step is either
+// one aligned 8-byte store of a link's offset (the uuid half of every link an engine of this
+// version writes already holds the pool's uuid; SetLink/StoreLink write it first when not),
+// or one libpmemobj publish (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free through
+// a redo log: all or none; a reservation never published is released when the pool is
+// reopened), or an undo-log transaction on cold paths (SDK RunTx).
+//   put      the new entry is carved from a slab (or reserved, when large), filled and
+//            persisted while still unreachable; then the one link that will point to it
+//            (bucket head, or the `next` of the entry before the old one) is stored and
+//            persisted. An old entry in a slab just becomes garbage; an old entry of its own
+//            is freed in a publish that also sets the link. A torn put leaves the old value
+//            or the new one, never a mix.
+//   remove   the link to the victim is stored past it and persisted (victim in a slab), or
+//            one publish sets it and frees the victim (victim of its own).
+//   slabs    which bytes of a slab are live is not stored: on open every entry reachable from
+//            the buckets is claimed in its slab, and slabs with nothing claimed are freed (a
+//            crash between an unlink and the free of a slab it emptied leaves only such a
+//            slab). The cleaner empties slabs that are mostly garbage by copying their live
+//            entries into the current slab and storing each link to the copy (one 8-byte
+//            step per entry, under the bucket's stripe lock), after which the slab is freed.
+//   batch    every new entry carved or reserved, filled (its final `next` included) and
+//            persisted while unreachable; one publish sets every changed link of every bucket
+//            the batch touches and frees every replaced or removed entry that has an
+//            allocation of its own: all of the batch or none. Replaced entries in slabs turn
+//            to garbage once the publish returned.
 //   split    publish: bucket_count + k, and every link of the k parent chains and k new
 //            chains whose target changes. A torn split leaves all of them as before (I3 holds
 //            under the old bucket_count) or all as after.
@@ -64,8 +82,10 @@
 //            before the split that first needs it; a crash in between leaves an empty,
 //            reachable segment that the next growth uses.
 //   init     transaction: segment 0, bucket_count, version and magic together (I1).
-//   defrag   pmemobj_defrag moves entries and updates every link to them atomically (it
-//            publishes relocations through its redo log; see pmemobj_defrag(3)).
+//   defrag   pmemobj_defrag moves entries of their own and updates every link to them
+//            atomically (it publishes relocations through its redo log; see
+//            pmemobj_defrag(3)); entries of slabs that are largely garbage are moved by the
+//            cleaner as above.
 // A link is 16 bytes and is rewritten by up to two 8-byte actions (pool uuid, offset) of the
 // same publish, so it is never seen half-written after a crash. The entry count is not
 // stored: it is recounted from the chains on open (I3 makes the recount exact), so no put
@@ -85,7 +105,11 @@ namespace cmap {
 constexpr const char kLayoutName[] = "pmemkv_cmap";
 
 // Version of everything in this file and in hash.h. Persistent format: bump on any change.
-constexpr uint64_t kLayoutVersion = 1;
+// Version 2 added slabs (kTypeSlab). A version 1 pool is a valid version 2 pool without
+// slabs: it is read and marked version 2 on open (so that a version 1 build, which would
+// free a slab's entry as an allocation of its own, refuses it from then on).
+constexpr uint64_t kLayoutVersion = 2;
+constexpr uint64_t kOldestReadableVersion = 1;
 
 // "PMKVCMAP" as little-endian bytes; a byte-order mismatch reads as a wrong magic.
 constexpr uint64_t kMagic = 0x50414D43564B4D50ull;
@@ -93,6 +117,7 @@ constexpr uint64_t kMagic = 0x50414D43564B4D50ull;
 // libpmemobj type numbers of our allocations (persistent format: never renumber).
 constexpr uint64_t kTypeEntry = 1;
 constexpr uint64_t kTypeSegment = 2;
+constexpr uint64_t kTypeSlab = 3;
 
 // Segment 0 holds 2^kBaseBucketsLog2 buckets; the table never has fewer.
 constexpr unsigned kBaseBucketsLog2 = 10;

@@ -8,7 +8,9 @@
 //   - a root smaller than the engine's struct, or a zero magic with other bytes set: damaged;
 //   - another magic, or a root offset outside the heap: damaged (the layout name already said
 //     the pool is this engine's);
-//   - another version: a layout version this build does not read (naming both versions).
+//   - another version: a layout version this build does not read (naming both versions). An
+//     engine that reads older versions too names the oldest (`oldest_readable`); it finds the
+//     version in the root's header and upgrades the pool itself.
 #pragma once
 
 #include <libpmemobj.h>
@@ -33,9 +35,11 @@ static_assert(sizeof(RootHeader) == 16, "persistent format");
 // Opens the root of `pool` as a Root (a struct that begins with RootHeader), initializing it
 // with init(Root*) -> Status when the pool is new (REQUIRES of init: it runs inside a
 // transaction that has already snapshotted the whole root; it may TxAlloc). On success *out
-// points at the root. `engine` names the engine in messages.
+// points at the root. `engine` names the engine in messages. Versions from oldest_readable
+// (0: only `version`) up to `version` are accepted.
 template <class Root, class Init>
-Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version, Init&& init, Root** out) {
+Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version, Init&& init, Root** out,
+                uint64_t oldest_readable = 0) {
   static_assert(sizeof(Root) >= sizeof(RootHeader), "a root begins with a RootHeader");
   PMEMobjpool* pop = pool.get();
   // libpmemobj follows the root offset of its descriptor without checking it: an offset
@@ -76,7 +80,7 @@ Status OpenRoot(Pool& pool, const char* engine, uint64_t magic, uint64_t version
     // The layout name (checked by Pool::Open) says this is the engine's pool: another magic
     // in its root is damage (a root offset or root bytes changed), not another engine's data.
     return DamagedPool(pool.path(), std::string(engine) + " root with another magic number");
-  } else if (header->version != version) {
+  } else if (header->version > version || header->version < (oldest_readable != 0 ? oldest_readable : version)) {
     return Status::InvalidArgument("the pool at " + pool.path() + " has " + engine + " layout version " +
                                    std::to_string(header->version) + " but this build reads version " +
                                    std::to_string(version) + ": open it with the @pmemkv/engine-" + engine +

@@ -1,0 +1,320 @@
+// SlabArena: an engine's small persistent records packed into slabs (large libpmemobj objects
+// of one type number), so that writing a record costs no allocator publish: a record is
+// carved from the current slab by a DRAM bump pointer, written and persisted by the engine
+// while it is unreachable, and made reachable by one 8-byte store of the engine's (for a put
+// that is durable on return: one flush of the record, one of the link, two fences).
+//
+// Persistent state: the slabs alone (objects of `type_num`, no header, no counters). Which
+// bytes of a slab are live is never stored: the engine knows its reachable records and
+// reports each with Claim when it opens the pool; every other byte of a slab is garbage (a
+// record that was never linked because of a crash, or one that was unlinked). Hence:
+//   allocate  bump pointer of the current slab (DRAM). A crash before the engine links the
+//             record leaves garbage that the next open does not claim.
+//   release   the engine has durably unlinked a record: its slab's live bytes drop (DRAM). A
+//             slab left with no live byte that is not the current slab is freed at once (one
+//             pmemobj_free); a crash before that leaves a slab nothing points into, which the
+//             next open frees (Finish).
+//   open      Load lists the slabs (an object walk bounded by the pool's size), the engine
+//             Claims every reachable record, Finish frees the slabs that hold none and
+//             resumes allocation in the slab with the most room after its last live record
+//             (so reopening a pool again and again does not strand a slab's tail each time).
+// Garbage inside a slab that still holds live records is reclaimed only by moving those
+// records out (the engine's cleaner: it copies a record with Allocate, relinks it, Releases
+// the old copy); Sparse and NeedsCleaning tell it which slabs and when. One slab is kept
+// aside for the cleaner (Allocate(.., kForCleaner)), so a pool whose heap is all slabs can
+// still be compacted after removes instead of staying full forever.
+//
+// Threads: every method takes the arena's spinlock; the engine's own locks order the records'
+// contents and links.
+#pragma once
+
+#include <libpmemobj.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <vector>
+
+#include "actions.h"
+#include "locks.h"
+#include "root.h"
+
+namespace pmemkv {
+
+class SlabArena {
+ public:
+  // What Claim found.
+  enum class Claimed { kNotInSlab, kInSlab, kStraddles };
+  // Who allocates: ordinary writes, or the cleaner (which may use the reserve slab).
+  enum Purpose { kForWrite, kForCleaner };
+
+  // Slabs of `slab_bytes` (requested; the usable size libpmemobj gives is used) with
+  // allocation flags `flags`; records of at most max_record() bytes.
+  SlabArena(PMEMobjpool* pop, uint64_t type_num, uint64_t slab_bytes, uint64_t flags) noexcept
+      : pop_(pop), type_num_(type_num), slab_bytes_(slab_bytes), flags_(flags) {}
+  SlabArena(const SlabArena&) = delete;
+  SlabArena& operator=(const SlabArena&) = delete;
+
+  // The slab size for a pool of `pool_bytes`: 1/64 of it, between 64 KiB and 1 MiB (a few
+  // percent of any pool, and large enough that a slab publish is rare next to the writes).
+  static uint64_t SlabBytesFor(uint64_t pool_bytes) noexcept {
+    return std::clamp<uint64_t>(pool_bytes / 64, uint64_t{64} << 10, uint64_t{1} << 20) - 64;
+  }
+
+  // Largest record the arena takes (engines allocate larger ones on their own): small enough
+  // that a slab holds many, so a slab's garbage is spread over many records.
+  uint64_t max_record() const noexcept { return std::min<uint64_t>(slab_bytes_ / 64, 1024); }
+
+  // Lists the slabs of the pool: every object of type_num_ whose extent lies inside `span`.
+  // The walk visits at most span.size() / 16 objects (libpmemobj's smallest object), so a
+  // damaged object list cannot make it loop. False when DRAM ran out.
+  bool Load(const PoolSpan& span) noexcept {
+    try {
+      const uint64_t bound = span.size() == UINT64_MAX ? UINT64_MAX : span.size() / 16 + 1;
+      uint64_t steps = 0;
+      for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid) && steps < bound; oid = pmemobj_next(oid), ++steps) {
+        if (pmemobj_type_num(oid) != type_num_) continue;
+        const uint64_t size = pmemobj_alloc_usable_size(oid);
+        if (!span.Contains(oid.off, size)) continue;
+        slabs_.push_back(Slab{oid, size, 0, 0});
+      }
+      std::sort(slabs_.begin(), slabs_.end(), [](const Slab& a, const Slab& b) { return a.oid.off < b.oid.off; });
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
+
+  // Open time: the engine reports a reachable record [off, off + size).
+  Claimed Claim(uint64_t off, uint64_t size) noexcept {
+    Slab* s = Find(off);
+    if (s == nullptr) return Claimed::kNotInSlab;
+    if (size > s->size - (off - s->oid.off)) return Claimed::kStraddles;
+    s->live += Rounded(size);
+    s->top = std::max(s->top, off - s->oid.off + Rounded(size));
+    live_bytes_ += Rounded(size);
+    return Claimed::kInSlab;
+  }
+
+  // Open time, after every Claim: frees the slabs without a live record (keeping one as the
+  // cleaner's reserve and, when no other slab has room, one to allocate from), and picks the
+  // slab with the most room after its last live record as the current one. False when
+  // libpmemobj failed to free a slab (the pool is as consistent as before either way).
+  bool Finish() noexcept {
+    SpinGuard g(lock_);
+    bool ok = true;
+    Slab* best = nullptr;
+    for (Slab& s : slabs_)
+      if (s.live != 0 && (best == nullptr || s.size - s.top > best->size - best->top)) best = &s;
+    const uint64_t best_off = best != nullptr && best->size - best->top >= best->size / 8 ? best->oid.off : 0;
+    bool need_current = best_off == 0, need_reserve = true;
+    std::vector<Slab> kept;
+    try {
+      kept.reserve(slabs_.size());
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    for (Slab& s : slabs_) {
+      if (s.live == 0) {
+        s.top = 0;
+        if (need_reserve) {
+          need_reserve = false;
+          reserve_ = s.oid.off;
+        } else if (need_current) {
+          need_current = false;
+          current_ = s.oid.off;
+        } else {
+          ok = FreeOid(s.oid) && ok;
+          continue;
+        }
+      }
+      kept.push_back(s);
+    }
+    if (best_off != 0) current_ = best_off;
+    slabs_.swap(kept);
+    return ok;
+  }
+
+  // A record of `size` bytes (8-byte aligned), or 0 when the arena has no room and libpmemobj
+  // none for another slab. REQUIRES: size <= max_record().
+  uint64_t Allocate(uint64_t size, Purpose purpose = kForWrite) noexcept {
+    size = Rounded(size);
+    SpinGuard g(lock_);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      Slab* s = current_ != 0 ? Find(current_) : nullptr;
+      if (s != nullptr && s->size - s->top >= size) {
+        const uint64_t off = s->oid.off + s->top;
+        s->top += size;
+        s->live += size;
+        live_bytes_ += size;
+        return off;
+      }
+      // The current slab is full: take a new one; the reserve only for the cleaner (or to
+      // replace the current one when a new reserve could be had first).
+      if (reserve_ == 0 && !NewSlab(&reserve_)) reserve_ = 0;
+      uint64_t fresh = 0;
+      if (NewSlab(&fresh)) {
+        current_ = fresh;
+      } else if (purpose == kForCleaner && reserve_ != 0) {
+        current_ = reserve_;
+        reserve_ = 0;
+      } else {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  // The engine durably unlinked the record [off, off + size), or gave up an Allocate it never
+  // linked. Frees its slab when that was the slab's last live record (unless it is the current
+  // slab or the reserve). REQUIRES: the record came from Allocate or Claim.
+  void Release(uint64_t off, uint64_t size) noexcept {
+    size = Rounded(size);
+    SpinGuard g(lock_);
+    Slab* s = Find(off);
+    if (s == nullptr) return;
+    s->live -= std::min(s->live, size);
+    live_bytes_ -= std::min(live_bytes_, size);
+    if (s->live != 0 || s->oid.off == current_ || s->oid.off == reserve_) return;
+    if (reserve_ == 0) {  // an empty slab is the cleaner's reserve before it is anything else
+      s->top = 0;
+      reserve_ = s->oid.off;
+      return;
+    }
+    const PMEMoid oid = s->oid;
+    if (FreeOid(oid)) slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+  }
+
+  // Whether `off` lies in a slab. Cheap enough for every release an engine makes.
+  bool InSlab(uint64_t off) const noexcept {
+    SpinGuard g(lock_);
+    return const_cast<SlabArena*>(this)->Find(off) != nullptr;
+  }
+
+  // Whether the record at `off` sits in a slab worth emptying: not the current slab nor the
+  // reserve, with at least `min_garbage` bytes that are not live (moving its live records
+  // into one empty slab leaves that much room there).
+  bool Sparse(uint64_t off, uint64_t min_garbage) const noexcept {
+    SpinGuard g(lock_);
+    const Slab* s = const_cast<SlabArena*>(this)->Find(off);
+    return s != nullptr && IsSparse(*s, min_garbage);
+  }
+  // Whether any slab is Sparse(.., min_garbage): a cleaning pass that looks for them can move
+  // something.
+  bool AnySparse(uint64_t min_garbage) const noexcept {
+    SpinGuard g(lock_);
+    for (const Slab& s : slabs_)
+      if (IsSparse(s, min_garbage)) return true;
+    return false;
+  }
+  // The requested slab size (every slab's usable size is at least this).
+  uint64_t slab_size() const noexcept { return slab_bytes_; }
+
+  // Whether the slabs hold more garbage than half their live bytes plus two slabs: the point
+  // at which the engine's cleaner should run (space then stays within about 1.5x the live
+  // records' bytes, plus a few slabs). Garbage: every byte of a slab that is not live, except
+  // the reserve and the current slab's untouched tail.
+  bool NeedsCleaning() const noexcept {
+    SpinGuard g(lock_);
+    return GarbageLocked() > live_bytes_ / 2 + 2 * slab_bytes_;
+  }
+  uint64_t garbage_bytes() const noexcept {
+    SpinGuard g(lock_);
+    return GarbageLocked();
+  }
+
+  // Bytes of all slabs, and of the live records in them.
+  uint64_t slab_bytes() const noexcept {
+    SpinGuard g(lock_);
+    return SlabBytesLocked();
+  }
+  uint64_t live_bytes() const noexcept {
+    SpinGuard g(lock_);
+    return live_bytes_;
+  }
+  size_t slab_count() const noexcept {
+    SpinGuard g(lock_);
+    return slabs_.size();
+  }
+
+ private:
+  struct Slab {
+    PMEMoid oid;
+    uint64_t size;  // usable bytes
+    uint64_t live;  // bytes of live records (allocated and not released)
+    uint64_t top;   // bump pointer: bytes [0, top) have been handed out
+  };
+
+  // A minimal spinlock (held for a few instructions, or for one slab publish).
+  class SpinGuard {
+   public:
+    explicit SpinGuard(RwSpinLock& l) noexcept : l_(l) { l_.lock(); }
+    ~SpinGuard() { l_.unlock(); }
+
+   private:
+    RwSpinLock& l_;
+  };
+
+  static uint64_t Rounded(uint64_t size) noexcept { return (size + 7) & ~uint64_t{7}; }
+
+  bool IsSparse(const Slab& s, uint64_t min_garbage) const noexcept {
+    return s.oid.off != current_ && s.oid.off != reserve_ && s.size - s.live >= std::max<uint64_t>(min_garbage, 8);
+  }
+
+  uint64_t GarbageLocked() const noexcept {
+    uint64_t garbage = 0;
+    for (const Slab& s : slabs_)
+      if (s.oid.off == current_) garbage += s.top - s.live;
+      else if (s.oid.off != reserve_) garbage += s.size - s.live;
+    return garbage;
+  }
+
+  uint64_t SlabBytesLocked() const noexcept {
+    uint64_t total = 0;
+    for (const Slab& s : slabs_) total += s.size;
+    return total;
+  }
+
+  Slab* Find(uint64_t off) noexcept {
+    auto it = std::upper_bound(slabs_.begin(), slabs_.end(), off, [](uint64_t o, const Slab& s) { return o < s.oid.off; });
+    if (it == slabs_.begin()) return nullptr;
+    --it;
+    return off - it->oid.off < it->size ? &*it : nullptr;
+  }
+
+  // Allocates a slab (one atomic publish). A crash after it leaves a slab with no live
+  // record, freed by the next open.
+  bool NewSlab(uint64_t* off) noexcept {
+    try {
+      slabs_.reserve(slabs_.size() + 1);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    ActionList acts(pop_);
+    const PMEMoid oid = acts.Reserve(slab_bytes_, type_num_, flags_);
+    if (OID_IS_NULL(oid) || !acts.Publish().ok()) return false;
+    const Slab s{oid, pmemobj_alloc_usable_size(oid), 0, 0};
+    slabs_.insert(std::upper_bound(slabs_.begin(), slabs_.end(), oid.off,
+                                   [](uint64_t o, const Slab& x) { return o < x.oid.off; }),
+                  s);
+    *off = oid.off;
+    return true;
+  }
+
+  bool FreeOid(PMEMoid oid) noexcept {
+    ActionList acts(pop_);
+    return acts.Free(oid) && acts.Publish().ok();
+  }
+
+  PMEMobjpool* const pop_;
+  const uint64_t type_num_;
+  const uint64_t slab_bytes_;
+  const uint64_t flags_;
+  mutable RwSpinLock lock_;
+  std::vector<Slab> slabs_;  // sorted by offset
+  uint64_t current_ = 0;     // offset of the slab records are carved from, 0 when none
+  uint64_t reserve_ = 0;     // offset of the empty slab kept for the cleaner, 0 when none
+  uint64_t live_bytes_ = 0;
+};
+
+}  // namespace pmemkv
