@@ -7,7 +7,7 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES=(libpmemobj-dev libpmempool-dev pmdk-tools g++ make python3 pkg-config redis-server memcached)
+APT_PACKAGES=(libpmemobj-dev libpmem-dev libpmempool-dev pmdk-tools g++ make python3 pkg-config redis-server memcached)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -16,7 +16,7 @@
         "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
         "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
         "defines": ["NAPI_VERSION=8"],
-        "libraries": ["-lpmemobj"]
+        "libraries": ["-lpmemobj", "-lpmem"]
       }
     }
   ]

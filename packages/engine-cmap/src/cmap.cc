@@ -85,7 +85,9 @@ CMap::CMap(std::unique_ptr<Pool> pool)
       base_(reinterpret_cast<char*>(pop_)),
       stripes_(new Stripe[kStripes]),
       arena_(pop_, kTypeSlab, SlabArena::SlabBytesFor(pool_->size()),
-             pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size()))) {}
+             pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size()))),
+      is_pmem_(RangePersister::MappingIsPmem(pop_, pool_->size())),
+      journal_(pop_, is_pmem_) {}
 
 // A fresh pool (root all zeroes, I1) gets segment 0 and its bucket count in the transaction
 // that sets the magic (OpenRoot), so a crash leaves either a zero root (initialized again on
@@ -102,9 +104,17 @@ Status CMap::Init() {
     return Status::OK();
   }, &root_, kOldestReadableVersion);
   if (!s.ok()) return s;
-  const uint64_t n = root_->bucket_count;
   const PoolSpan span = SpanOf(*pool_);
   const std::string& path = pool_->path();
+  // Redoes a batch or split that committed before a crash, before anything reads the table.
+  // Capacity (a batch that changes more links than that commits with one publish instead):
+  // 1,024 records (16 KiB, the allocation class of the first bucket segments, whose run it
+  // shares) in pools under 256 MiB; three whole 256 KiB chunks, 49,147 records, from 256 MiB.
+  const uint64_t records = pool_->size() >= (uint64_t{256} << 20) ? (3 * (uint64_t{256} << 10) - 16 - Journal::kHeaderBytes) / 16 : 1024;
+  s = journal_.Open(&root_->journal, kTypeJournal, records, pool_->AllocFlags(Journal::kHeaderBytes + records * 16), span,
+                    path, "cmap");
+  if (!s.ok()) return s;
+  const uint64_t n = root_->bucket_count;
   if (n < kBaseBuckets || SegmentOf(n - 1) >= kMaxSegments)
     return DamagedPool(path, "cmap bucket count " + std::to_string(n) + " is outside [" +
                                  std::to_string(kBaseBuckets) + ", 2^" + std::to_string(kBaseBucketsLog2 + kMaxSegments - 1) + ")");
@@ -357,12 +367,16 @@ Status CMap::Remove(Slice key) {
 
 // Batch (layout.h "batch"). Per bucket touched, the chain after the batch is built in DRAM:
 // its entries in their old order, each replaced by its new entry or dropped when the batch
-// puts or removes its key, then the batch's new keys in front. New entries are reserved,
-// filled with their final `next` and persisted while unreachable; one publish then sets every
-// link of the old chains whose target changes (bucket heads and `next` of entries that stay)
-// and frees every replaced or removed entry. A crash before the publish leaves every chain as
-// it was (the reservations are released at the next open); after it, all as planned (I3, I4).
+// puts or removes its key, then the batch's new keys in front. New entries are carved (or
+// reserved), filled with their final `next` and persisted while unreachable; then every link
+// of the old chains whose target changes (bucket heads and `next` of entries that stay) is
+// set in one journal commit, or in one publish that also frees the replaced or removed
+// entries of their own (WordStores::Commit). A crash before the commit point leaves every
+// chain as it was (carved records are unclaimed garbage, reservations are released at the
+// next open); after it, all as planned (I3, I4).
 Status CMap::Batch(const std::vector<BatchOp>& ops) {
+  Status outside = CheckOutsideTx();  // a journal commit never joins an application's transaction
+  if (!outside.ok()) return outside;
   bool grow = false;
   Status s = BatchLocked(ops, &grow);
   if (s.code() == Code::kOutOfMemory && CleanForRoom(arena_.max_record())) s = BatchLocked(ops, &grow);
@@ -400,8 +414,8 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
   ActionList acts(pop_);
   const uint64_t uuid = uuid_;
   std::vector<int64_t> delta(stripe_ids.size(), 0);  // entry count change per locked stripe
-  // Slab records: carved for this batch (given back unless the publish succeeds), and replaced
-  // or removed by it (released once the publish made them unreachable).
+  // Slab records: carved for this batch (given back unless the commit succeeds), and replaced
+  // or removed by it (released once the commit made them unreachable).
   struct Record {
     uint64_t off;
     size_t size;
@@ -414,6 +428,8 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       for (const Record& r : records) arena.Release(r.off, r.size);
     }
   } give_back{arena_, carved};
+  WordStores links(pop_);
+  RangePersister fresh(pop_, is_pmem_);
   try {
     carved.reserve(ops.size());
     dropped.reserve(ops.size());
@@ -421,9 +437,19 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       PMEMoid oid;
       bool fresh;
     };
-    std::vector<Node> chain;
+    std::vector<Node> chain, front;
     std::vector<const PlannedOp*> in_bucket;
+    std::vector<bool> matched;
+    // Bucket heads are random accesses: each is prefetched kAhead plan steps before its turn,
+    // and its first entry kAhead / 2 steps before (by then the head is in cache).
+    constexpr size_t kAhead = 16;
+    for (size_t j = 0; j < std::min(plan.size(), kAhead); ++j) __builtin_prefetch(BucketAt(plan[j].lock));
     for (size_t first = 0; first < plan.size();) {
+      if (first + kAhead < plan.size()) __builtin_prefetch(BucketAt(plan[first + kAhead].lock));
+      if (first + kAhead / 2 < plan.size()) {
+        const PMEMoid& head = BucketAt(plan[first + kAhead / 2].lock)->head;
+        if (!OID_IS_NULL(head)) __builtin_prefetch(Direct(head));
+      }
       const uint64_t b = plan[first].lock;
       size_t last = first;
       while (last < plan.size() && plan[last].lock == b) ++last;
@@ -433,7 +459,7 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
 
       // The new chain: existing entries (replaced or dropped), then new keys in front.
       chain.clear();
-      std::vector<bool> matched(in_bucket.size(), false);
+      matched.assign(in_bucket.size(), false);
       Status s;
       auto fresh_entry = [&](const PlannedOp& p, PMEMoid* out) -> Status {
         const BatchOp& op = *p.op;
@@ -479,7 +505,7 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
           --stripe_delta;
         }
       }
-      std::vector<Node> front;
+      front.clear();
       for (size_t j = 0; j < in_bucket.size(); ++j) {
         if (matched[j] || !in_bucket[j]->op->is_put) continue;  // a remove of a missing key changes nothing
         PMEMoid oid;
@@ -490,7 +516,7 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
       chain.insert(chain.begin(), front.begin(), front.end());
 
       // Links: fresh entries get their final `next` now (they are unreachable); the head and
-      // the `next` of entries that stay get an action when their target changes.
+      // the `next` of entries that stay get a store when their target changes.
       PMEMoid* link = &BucketAt(b)->head;
       bool link_is_fresh = false;
       for (size_t j = 0; j <= chain.size(); ++j) {
@@ -498,24 +524,21 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
         if (link_is_fresh) {
           *link = target;
         } else if (!SameOid(*link, target)) {
-          if (!acts.SetLink(link, target)) return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
+          if (!links.SetLink(link, target)) return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
         }
         if (j == chain.size()) break;
         link = &EntryAt(chain[j].oid)->next;
         link_is_fresh = chain[j].fresh;
       }
       for (const Node& node : chain)
-        if (node.fresh) {
-          const Entry* e = EntryAt(node.oid);
-          pmemobj_flush(pop_, e, sizeof(Entry) + e->key_size + e->value_size);  // drained before the publish
-        }
+        if (node.fresh) fresh.Add(EntryAt(node.oid), SizeOf(EntryAt(node.oid)));  // persisted before the commit
       first = last;
     }
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
   }
-  pmemobj_drain(pop_);  // every fresh entry durable before the publish makes it reachable
-  Status s = acts.Publish();
+  fresh.Persist();  // every fresh entry durable before the commit makes it reachable
+  Status s = links.Commit(journal_, acts);
   if (!s.ok()) return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
   carved.clear();  // reachable now
   for (const Record& r : dropped) arena_.Release(r.off, r.size);
@@ -724,10 +747,16 @@ bool CMap::NeedsGrowth() const noexcept {
 
 void CMap::MaybeGrow() noexcept {
   if (!NeedsGrowth() || !grow_lock_.try_lock()) return;
-  for (uint64_t done = 0; done < kMaxSplitsPerGrow && NeedsGrowth(); done += kSplitBatch) {
+  // Each commit splits the whole excess, up to kMaxSplitStep buckets and what the journal
+  // holds (a split bucket takes about two records), so a batch of new keys is followed by one
+  // growth commit rather than one per kSplitBatch keys.
+  const uint64_t step_limit = std::max<uint64_t>(kSplitBatch, std::min<uint64_t>(kMaxSplitStep, journal_.capacity() / 4));
+  for (uint64_t done = 0; done < kMaxSplitsPerGrow && NeedsGrowth();) {
     const uint64_t excess = static_cast<uint64_t>(approx_count_.load(std::memory_order_relaxed)) -
                             bucket_count_.load(std::memory_order_relaxed) * kMaxLoad;
-    if (!SplitSome(std::min<uint64_t>(kSplitBatch, excess))) {
+    const uint64_t step = std::min(step_limit, excess);
+    done += step;
+    if (!SplitSome(step)) {
       // No room in the pool for a segment or for the split's undo log: keep the current
       // size (lookups only get slower) and try again after a sixteenth more entries.
       const int64_t n = static_cast<int64_t>(bucket_count_.load(std::memory_order_relaxed));
@@ -757,9 +786,9 @@ bool CMap::AllocateSegment(unsigned s) noexcept {
 // Split (layout.h "split"): buckets p = n - M .. n - M + k - 1 give the new buckets
 // n .. n + k - 1 the entries whose bucket under n + k is the new one (new bucket n + i takes
 // only from parent p + i). Every chain is rebuilt in its old relative order and bucket_count
-// advances in the same publish; only links whose target changes get an action (actions
-// apply at publish, so every comparison below sees the chains as they were). DRAM
-// bucket_count_ advances after the publish, while all 2k stripes are still held, so a reader
+// advances in the same journal commit; only links whose target changes get a store (stores
+// apply at the commit, so every comparison below sees the chains as they were). DRAM
+// bucket_count_ advances after the commit, while all 2k stripes are still held, so a reader
 // that locked any of these buckets sees the old numbering and the old chains, or the new.
 bool CMap::SplitSome(uint64_t k) noexcept {
   const uint64_t n = bucket_count_.load(std::memory_order_relaxed);
@@ -770,19 +799,25 @@ bool CMap::SplitSome(uint64_t k) noexcept {
   if (segments_[seg].load(std::memory_order_relaxed) == nullptr && !AllocateSegment(seg)) return false;
   const uint64_t first_parent = n - m;
 
-  uint64_t ids[2 * kSplitBatch];
+  std::vector<uint64_t> ids;
+  try {
+    ids.resize(2 * k);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
   size_t nids = 0;
   for (uint64_t i = 0; i < k; ++i) {
     ids[nids++] = (first_parent + i) & (kStripes - 1);
     ids[nids++] = (n + i) & (kStripes - 1);
   }
-  std::sort(ids, ids + nids);
-  nids = static_cast<size_t>(std::unique(ids, ids + nids) - ids);
+  std::sort(ids.begin(), ids.end());
+  nids = static_cast<size_t>(std::unique(ids.begin(), ids.end()) - ids.begin());
   for (size_t i = 0; i < nids; ++i) stripes_[ids[i]].lock.lock();  // ascending, like Defrag
 
   bool ok = true;
-  ActionList acts(pop_);
-  ok = acts.Set(&root_->bucket_count, n + k);
+  ActionList acts(pop_);  // stays empty: the split is all stores, committed through the journal
+  WordStores stores(pop_);
+  ok = stores.Set(&root_->bucket_count, n + k);
   for (uint64_t i = 0; ok && i < k; ++i) {
     const uint64_t child = n + i;
     PMEMoid* stay_tail = &BucketAt(first_parent + i)->head;
@@ -790,14 +825,14 @@ bool CMap::SplitSome(uint64_t k) noexcept {
     for (PMEMoid cur = *stay_tail; ok && !OID_IS_NULL(cur);) {
       Entry* e = EntryAt(cur);
       PMEMoid** tail = BucketOf(e->hash, n + k) == child ? &move_tail : &stay_tail;
-      if (!SameOid(**tail, cur)) ok = acts.SetLink(*tail, cur);
+      if (!SameOid(**tail, cur)) ok = stores.SetLink(*tail, cur);
       *tail = &e->next;
       cur = e->next;
     }
-    if (ok && !OID_IS_NULL(*stay_tail)) ok = acts.SetLink(stay_tail, OID_NULL);
-    if (ok && !OID_IS_NULL(*move_tail)) ok = acts.SetLink(move_tail, OID_NULL);
+    if (ok && !OID_IS_NULL(*stay_tail)) ok = stores.SetLink(stay_tail, OID_NULL);
+    if (ok && !OID_IS_NULL(*move_tail)) ok = stores.SetLink(move_tail, OID_NULL);
   }
-  ok = ok && acts.Publish().ok();  // no DRAM for the list or no room to log it: nothing changed
+  ok = ok && stores.Commit(journal_, acts).ok();  // no DRAM for the list or no room to log it: nothing changed
   if (ok) bucket_count_.store(n + k, std::memory_order_release);
   for (size_t i = nids; i-- > 0;) stripes_[ids[i]].lock.unlock();
   return ok;

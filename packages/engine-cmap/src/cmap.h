@@ -17,6 +17,7 @@
 #include <pmemkv/actions.h>
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/locks.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/root.h>
@@ -95,13 +96,14 @@ class CMap final : public Engine {
   // any thread count, so two threads seldom share a stripe.
   static constexpr uint64_t kStripes = 1024;
   // Growth keeps entries / buckets near this: it starts once the entries exceed
-  // kMaxLoad * buckets by kSplitBatch, so every growth publish splits kSplitBatch buckets
-  // (one publish per kSplitBatch inserts instead of one per insert: on a disk, where every
-  // applied action of a publish is an msync, that is most of an insert's cost).
+  // kMaxLoad * buckets by kSplitBatch, and each growth commit then splits the whole excess
+  // (up to kMaxSplitStep buckets): one commit per kSplitBatch single inserts, and about one
+  // per batch of new keys, instead of one per insert (on a disk every commit is four msyncs).
   static constexpr uint64_t kMaxLoad = 1;
-  // Buckets split per publish: amortizes the publish over several buckets while keeping its
-  // redo log small.
   static constexpr uint64_t kSplitBatch = 32;
+  // Most buckets one growth commit splits: it holds the stripes of up to twice as many
+  // buckets (all of them, from 512 up) for the length of one commit.
+  static constexpr uint64_t kMaxSplitStep = 1024;
   // Buckets per defrag step: the stripes of one step are held together.
   static constexpr uint64_t kDefragChunk = 256;
   // Buckets the cleaner visits per write while the slabs hold too much garbage: at a load
@@ -180,7 +182,7 @@ class CMap final : public Engine {
   // Splits buckets while the entries exceed kMaxLoad * buckets by kSplitBatch or more. Never waits: returns at once when a walk,
   // a defrag or another growth holds grow_lock_.
   void MaybeGrow() noexcept;
-  // Adds up to k <= kSplitBatch buckets in one atomic publish. REQUIRES: grow_lock_ held
+  // Adds up to k buckets in one atomic commit (journal, or publish when it does not fit). REQUIRES: grow_lock_ held
   // exclusively. false when the pool has no room for the growth (nothing changed then).
   bool SplitSome(uint64_t k) noexcept;
   bool AllocateSegment(unsigned s) noexcept;
@@ -212,6 +214,10 @@ class CMap final : public Engine {
 
   // Slabs of the small entries (slab_arena.h); the pool's uuid, which every link holds.
   SlabArena arena_;
+  // Whether the pool is persistent memory to libpmemobj (else every persist is an msync), and
+  // the journal that commits batches and splits (journal.h).
+  const bool is_pmem_;
+  Journal journal_;
   uint64_t uuid_ = 0;
   // The cleaner's next bucket, and whether a thread is cleaning.
   std::atomic<uint64_t> clean_cursor_{0};

@@ -7,9 +7,9 @@
 // misread.
 //
 //   root object (Root, 832 bytes)
-//   +--------------+---------+--------------+---------------+-------------------------+
-//   | magic        | version | bucket_count | reserved[5]   | segments[kMaxSegments]  |
-//   +--------------+---------+--------------+---------------+----------+--------------+
+//   +-------+---------+--------------+---------+-------------+-------------------------+
+//   | magic | version | bucket_count | journal | reserved[4] | segments[kMaxSegments]  |
+//   +-------+---------+--------------+---------+-------------+----------+--------------+
 //                                                                      |
 //        segment 0: kBaseBuckets buckets          segment s >= 1: kBaseBuckets << (s-1)
 //        +--------+--------+-----+--------+       buckets, allocated when the table first
@@ -71,13 +71,15 @@
 //            entries into the current slab and storing each link to the copy (one 8-byte
 //            step per entry, under the bucket's stripe lock), after which the slab is freed.
 //   batch    every new entry carved or reserved, filled (its final `next` included) and
-//            persisted while unreachable; one publish sets every changed link of every bucket
-//            the batch touches and frees every replaced or removed entry that has an
-//            allocation of its own: all of the batch or none. Replaced entries in slabs turn
-//            to garbage once the publish returned.
-//   split    publish: bucket_count + k, and every link of the k parent chains and k new
-//            chains whose target changes. A torn split leaves all of them as before (I3 holds
-//            under the old bucket_count) or all as after.
+//            persisted while unreachable; then every changed link of every bucket the batch
+//            touches is set in one journal commit (SDK journal.h: its records, then its commit
+//            word, are persisted before any link changes, and open redoes a committed one),
+//            or, when the batch also reserves or frees entries of their own, in one publish
+//            that frees them too: all of the batch or none. Replaced entries in slabs turn to
+//            garbage once the commit returned.
+//   split    one journal commit: bucket_count + k, and every link of the k parent chains
+//            and k new chains whose target changes. A torn split leaves all of them as before
+//            (I3 holds under the old bucket_count) or all as after.
 //   segment  transaction: alloc a zeroed segment; snapshot segments[s]; store its oid. Done
 //            before the split that first needs it; a crash in between leaves an empty,
 //            reachable segment that the next growth uses.
@@ -118,6 +120,7 @@ constexpr uint64_t kMagic = 0x50414D43564B4D50ull;
 constexpr uint64_t kTypeEntry = 1;
 constexpr uint64_t kTypeSegment = 2;
 constexpr uint64_t kTypeSlab = 3;
+constexpr uint64_t kTypeJournal = 4;
 
 // Segment 0 holds 2^kBaseBucketsLog2 buckets; the table never has fewer.
 constexpr unsigned kBaseBucketsLog2 = 10;
@@ -152,7 +155,8 @@ struct Root {
   uint64_t magic;         // kMagic once initialized; 0 until the initializing tx commits
   uint64_t version;       // kLayoutVersion of the writer that created the pool
   uint64_t bucket_count;  // n of linear hashing: buckets in use, >= kBaseBuckets
-  uint64_t reserved[5];   // zero; room for later versions
+  uint64_t journal;       // offset of the journal (SDK journal.h; kTypeJournal), 0 until the first open of version 2
+  uint64_t reserved[4];   // zero; room for later versions
   PMEMoid segments[kMaxSegments];  // segment s, or OID_NULL when not allocated yet
 };
 static_assert(sizeof(Root) == 64 + 16 * kMaxSegments, "persistent format");

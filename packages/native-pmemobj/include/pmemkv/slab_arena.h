@@ -149,9 +149,10 @@ class SlabArena {
         live_bytes_ += size;
         return off;
       }
-      // The current slab is full: take a new one; the reserve only for the cleaner (or to
-      // replace the current one when a new reserve could be had first).
-      if (reserve_ == 0 && !NewSlab(&reserve_)) reserve_ = 0;
+      // The current slab is full: take a new one, and first a reserve for the cleaner once
+      // there is more than one slab (with a single slab there is nothing to clean); the
+      // reserve serves only the cleaner.
+      if (reserve_ == 0 && !slabs_.empty() && !NewSlab(&reserve_)) reserve_ = 0;
       uint64_t fresh = 0;
       if (NewSlab(&fresh)) {
         current_ = fresh;
