@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -428,6 +429,61 @@ PMEMKV_TEST(TestGrowthWhenFull) {
   for (int i = 0; i < stored; ++i) CHECK(GetValue(*e, Key(i), &v) && v == "v");
   for (int i = 0; i < 10; ++i) CHECK_OK(e->Remove(Key(i)));
   for (int i = 0; i < 10; ++i) CHECK_OK(e->Put(Key(i), "w"));
+}
+
+// Overwrites turn slab records into garbage; the cleaner keeps the slabs within about 1.5x
+// the live bytes plus a few slabs (SlabArena::NeedsCleaning) instead of letting them fill the
+// pool, and every value stays right.
+PMEMKV_TEST(TestOverwriteChurnStaysBounded) {
+  Config c = PoolConfig("churn", 32ull << 20);
+  auto e = OpenOrDie(c);
+  CMap* m = static_cast<CMap*>(e.get());
+  const int kKeys = 20000;
+  std::vector<int> version(kKeys, 0);
+  std::mt19937 rng(7);
+  uint64_t worst = 0;
+  bool bounded = true;  // at every sample: slab bytes <= 2 x live bytes + 6 slabs
+  for (int i = 0; i < 30 * kKeys; ++i) {
+    const int k = static_cast<int>(rng() % kKeys);
+    CHECK_OK(e->Put(Key(k), std::string(60 + k % 40, 'a' + (++version[k] % 26))));
+    if (i % 1000 == 0 && m->arena().live_bytes() > 4 * m->arena().slab_size()) {
+      worst = std::max(worst, m->arena().slab_bytes() * 100 / m->arena().live_bytes());
+      bounded = bounded && m->arena().slab_bytes() <= 2 * m->arena().live_bytes() + 6 * m->arena().slab_size();
+    }
+  }
+  const uint64_t slack = 6 * m->arena().slab_size();
+  std::printf("    slabs at most %llu%% of the live bytes (above 4 slabs of them); %llu slab bytes for %llu live at the end\n",
+              static_cast<unsigned long long>(worst), static_cast<unsigned long long>(m->arena().slab_bytes()),
+              static_cast<unsigned long long>(m->arena().live_bytes()));
+  CHECK(m->arena().slab_bytes() <= 2 * m->arena().live_bytes() + slack);
+  CHECK(worst > 0 && bounded);  // sampled while the live bytes were above 4 slabs
+  std::string v;
+  for (int k = 0; k < kKeys; ++k)
+    CHECK(version[k] == 0 ? !GetValue(*e, Key(k), &v) : GetValue(*e, Key(k), &v) && v == std::string(60 + k % 40, 'a' + (version[k] % 26)));
+  // The same state after a reopen: live bytes are recounted from the chains.
+  const uint64_t live = m->arena().live_bytes();
+  e.reset();
+  e = OpenOrDie(c);
+  m = static_cast<CMap*>(e.get());
+  CHECK(m->arena().live_bytes() == live);
+  CHECK(m->arena().slab_bytes() <= 2 * live + slack);
+}
+
+// Each open resumes the slab with the most room after its last live record, so opening a
+// small pool again and again for a few puts never strands a slab per open.
+PMEMKV_TEST(TestReopenCyclesReuseSlabs) {
+  Config c = PoolConfig("reopen", 8ull << 20);
+  int n = 0;
+  for (int cycle = 0; cycle < 200; ++cycle) {
+    auto e = OpenOrDie(c);
+    for (int i = 0; i < 10; ++i, ++n) CHECK_OK(e->Put(Key(n), "value"));
+    if (cycle == 199) {
+      CMap* m = static_cast<CMap*>(e.get());
+      std::printf("    200 opens of 10 puts each: %zu slabs\n", m->arena().slab_count());
+      CHECK(m->arena().slab_count() <= 2);
+      CHECK(CountAll(*e) == 2000);
+    }
+  }
 }
 
 PMEMKV_TEST(TestDefrag) {

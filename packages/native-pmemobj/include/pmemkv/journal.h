@@ -115,7 +115,7 @@ class Journal {
     if (*slot == 0) {
       const size_t bytes = kHeaderBytes + capacity * sizeof(Record);
       Status s = RunTx(pop_, [&]() -> Status {
-        PMEMoid oid;
+        PMEMoid oid = OID_NULL;
         Status st = TxAlloc(bytes, type_num, &oid, /*zero=*/true, alloc_flags);
         if (!st.ok()) return st;
         reinterpret_cast<Area*>(base_ + oid.off)->capacity = capacity;  // a new object: no snapshot needed
