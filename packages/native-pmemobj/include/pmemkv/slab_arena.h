@@ -77,6 +77,7 @@ class SlabArena {
         const uint64_t size = pmemobj_alloc_usable_size(oid);
         if (!span.Contains(oid.off, size)) continue;
         slabs_.push_back(Slab{oid, size, 0, 0});
+        total_bytes_ += size;
       }
       std::sort(slabs_.begin(), slabs_.end(), [](const Slab& a, const Slab& b) { return a.oid.off < b.oid.off; });
       return true;
@@ -96,8 +97,8 @@ class SlabArena {
     return Claimed::kInSlab;
   }
 
-  // Open time, after every Claim: frees the slabs without a live record (keeping one as the
-  // cleaner's reserve and, when no other slab has room, one to allocate from), and picks the
+  // Open time, after every Claim: frees the slabs without a live record (keeping one to
+  // allocate from when no other slab has room, and one as the cleaner's reserve), and picks the
   // slab with the most room after its last live record as the current one. False when
   // libpmemobj failed to free a slab (the pool is as consistent as before either way).
   bool Finish() noexcept {
@@ -117,15 +118,17 @@ class SlabArena {
     for (Slab& s : slabs_) {
       if (s.live == 0) {
         s.top = 0;
-        if (need_reserve) {
-          need_reserve = false;
-          reserve_ = s.oid.off;
-        } else if (need_current) {
+        if (need_current) {
           need_current = false;
           current_ = s.oid.off;
-        } else {
-          ok = FreeOid(s.oid) && ok;
+        } else if (need_reserve) {
+          need_reserve = false;
+          reserve_ = s.oid.off;
+        } else if (FreeOid(s.oid)) {
+          total_bytes_ -= s.size;
           continue;
+        } else {
+          ok = false;
         }
       }
       kept.push_back(s);
@@ -183,7 +186,10 @@ class SlabArena {
       return;
     }
     const PMEMoid oid = s->oid;
-    if (FreeOid(oid)) slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+    if (FreeOid(oid)) {
+      total_bytes_ -= s->size;
+      slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+    }
   }
 
   // Whether `off` lies in a slab. Cheap enough for every release an engine makes.
@@ -262,19 +268,17 @@ class SlabArena {
     return s.oid.off != current_ && s.oid.off != reserve_ && s.size - s.live >= std::max<uint64_t>(min_garbage, 8);
   }
 
+  // Every byte of every slab is live, garbage, the reserve, or the current slab's untouched
+  // tail: O(log slabs), so that a check after every write stays cheap.
   uint64_t GarbageLocked() const noexcept {
-    uint64_t garbage = 0;
-    for (const Slab& s : slabs_)
-      if (s.oid.off == current_) garbage += s.top - s.live;
-      else if (s.oid.off != reserve_) garbage += s.size - s.live;
-    return garbage;
+    SlabArena* self = const_cast<SlabArena*>(this);
+    const Slab* cur = current_ != 0 ? self->Find(current_) : nullptr;
+    const Slab* res = reserve_ != 0 ? self->Find(reserve_) : nullptr;
+    const uint64_t aside = (res != nullptr ? res->size : 0) + (cur != nullptr ? cur->size - cur->top : 0);
+    return total_bytes_ - std::min(total_bytes_, live_bytes_ + aside);
   }
 
-  uint64_t SlabBytesLocked() const noexcept {
-    uint64_t total = 0;
-    for (const Slab& s : slabs_) total += s.size;
-    return total;
-  }
+  uint64_t SlabBytesLocked() const noexcept { return total_bytes_; }
 
   Slab* Find(uint64_t off) noexcept {
     auto it = std::upper_bound(slabs_.begin(), slabs_.end(), off, [](uint64_t o, const Slab& s) { return o < s.oid.off; });
@@ -295,6 +299,7 @@ class SlabArena {
     const PMEMoid oid = acts.Reserve(slab_bytes_, type_num_, flags_);
     if (OID_IS_NULL(oid) || !acts.Publish().ok()) return false;
     const Slab s{oid, pmemobj_alloc_usable_size(oid), 0, 0};
+    total_bytes_ += s.size;
     slabs_.insert(std::upper_bound(slabs_.begin(), slabs_.end(), oid.off,
                                    [](uint64_t o, const Slab& x) { return o < x.oid.off; }),
                   s);
@@ -316,6 +321,7 @@ class SlabArena {
   uint64_t current_ = 0;     // offset of the slab records are carved from, 0 when none
   uint64_t reserve_ = 0;     // offset of the empty slab kept for the cleaner, 0 when none
   uint64_t live_bytes_ = 0;
+  uint64_t total_bytes_ = 0;  // usable bytes of all slabs
 };
 
 }  // namespace pmemkv
