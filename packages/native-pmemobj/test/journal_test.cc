@@ -115,6 +115,7 @@ PMEMKV_TEST(TestCommittedJournalIsRedoneOnOpen) {
     const uint64_t base_off = reinterpret_cast<char*>(&root->words[0]) - reinterpret_cast<char*>(pool->get());
     for (uint64_t i = 0; i < kWords; ++i) area->records[i] = Journal::Record{base_off + 8 * i, 500 + i};
     area->committed = kWords;
+    area->checksum = Journal::Checksum(area->records, kWords);
     pmemobj_persist(pool->get(), area, Journal::kHeaderBytes + kWords * sizeof(Journal::Record));
   }
   auto pool = OpenPool(path);
@@ -128,7 +129,9 @@ PMEMKV_TEST(TestCommittedJournalIsRedoneOnOpen) {
 }
 
 // Damage is refused before any store: a count above the capacity, a target outside the pool,
-// a target inside the journal itself, a journal offset outside the pool.
+// a target inside the journal itself (each with a matching checksum), a journal offset outside
+// the pool. A header whose checksum does not match its records (a commit torn by a crash, or
+// changed bytes) is no commit: nothing is redone and the header is cleared.
 PMEMKV_TEST(TestDamagedJournalIsRefused) {
   const std::string path = pmemkv::testing::PoolPath("damaged");
   auto pool = OpenPool(path);
@@ -154,12 +157,24 @@ PMEMKV_TEST(TestDamagedJournalIsRefused) {
   for (const Case& c : cases) {
     area->records[0] = Journal::Record{c.target, 999};
     area->committed = c.committed;
+    area->checksum = Journal::Checksum(area->records, c.committed <= 1024 ? c.committed : 0);
     Journal j(pool->get(), IsPmem(*pool));
     const Status s = OpenJournal(*pool, &j);
     if (s.ok() || s.message().find("damaged") == std::string::npos)
       std::fprintf(stderr, "%s: %s\n", c.what, s.ok() ? "opened" : s.message().c_str());
     CHECK(!s.ok());
     CHECK(area->committed == c.committed);  // nothing written
+    uint64_t base = 0;
+    CHECK(AllOneCommit(root, &base) && base == 3);
+  }
+  // A checksum that does not match: ignored, cleared, no store made.
+  area->records[0] = Journal::Record{words_off, 999};
+  area->committed = 1;
+  area->checksum = Journal::Checksum(area->records, 1) ^ 1;
+  {
+    Journal j(pool->get(), IsPmem(*pool));
+    CHECK_OK(OpenJournal(*pool, &j));
+    CHECK(area->committed == 0 && area->checksum == 0);
     uint64_t base = 0;
     CHECK(AllOneCommit(root, &base) && base == 3);
   }
@@ -224,7 +239,7 @@ PMEMKV_TEST(TestKilledInTheMiddleOfCommits) {
     CHECK(base <= acked + kWords);      // and at most the one in flight besides
     durable = base;
   }
-  std::printf("    %d kills, %d of them left a committed journal to redo\n", kills, mid_commit);
+  std::printf("    %d kills, %d of them found a commit in flight\n", kills, mid_commit);
 }
 
 }  // namespace

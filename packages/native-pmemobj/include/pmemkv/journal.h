@@ -3,28 +3,33 @@
 //
 // Why not libpmemobj's publish: it persists every applied action on its own. On persistent
 // memory that is a cache flush each, but on an ordinary disk every persist is an msync, so a
-// batch of 1,000 links cost over 1,000 msyncs. A Journal commit costs four persists whatever
-// its size: the records, the commit word, the applied stores (on a disk one msync over the
-// span they lie in: the kernel writes only the dirty pages), and the cleared commit word.
+// batch of 1,000 links cost over 1,000 msyncs. A Journal commit costs three persists whatever
+// its size: the records with the header that commits them, the applied stores (on a disk one
+// msync over the span they lie in: the kernel writes only the dirty pages), and the cleared
+// header.
 //
 // Persistent format (one object of the engine's type number, its offset in a root field):
-//   +----------------+-------------+-----------------------------------------------+
-//   | committed  u64 | capacity u64, spare u64x6 | records[capacity]: { target u64, value u64 } |
-//   +----------------+-------------+-----------------------------------------------+
-//   committed == 0: nothing to redo. committed == n > 0: records[0, n) are a whole change
-//   whose stores may not all have reached the pool; open applies them again (applying a store
-//   twice is the same as once), then clears the word.
+//   +---------------+--------------+--------------+----------+------------------------------+
+//   | committed u64 | checksum u64 | capacity u64 | spare x5 | records[capacity]: {target,  |
+//   |               |              |              |          |  value} u64 pairs             |
+//   +---------------+--------------+--------------+----------+------------------------------+
+//   committed == n > 0 and checksum == Checksum(records[0, n)): records[0, n) are a whole
+//   change whose stores may not all have reached the pool; open applies them again (applying
+//   a store twice is the same as once), then clears the header. Any other header means
+//   nothing to redo: 0 (no change in flight), or a header whose checksum does not match its
+//   records (a commit that a crash interrupted before it was durable, or bytes changed since).
 // Commit order (each step persisted before the next starts):
-//   1. records[0, n)                     a crash here: committed is 0, the change never was
-//   2. committed = n (one 8-byte store)  the commit point
-//   3. every *target = value             a crash here: open redoes all of them
-//   4. committed = 0
+//   1. records[0, n), then committed = n and their checksum, persisted together: the commit
+//      point is the moment all of it is durable (a crash before leaves a checksum that does
+//      not match, whichever lines reached the pool)
+//   2. every *target = value             a crash here: open redoes all of them
+//   3. committed = 0, checksum = 0
 // A record's target must be an 8-byte-aligned word of the pool that only the engine writes,
-// and nothing may read the targets' new values before step 2 is durable except under the
+// and nothing may read the targets' new values before step 1 is durable except under the
 // engine's own locks (the stores are made while the engine holds them).
 //
 // Threads: Commit may be called from any thread; commits of one Journal take turns (a lock
-// held for the four persists).
+// held for the three persists).
 //
 // WordStores (below) is how an engine uses it: the 8-byte stores of a change are gathered in
 // DRAM, then committed through the journal, or, when the change also allocates or frees (an
@@ -96,11 +101,23 @@ class Journal {
   };
   struct Area {
     uint64_t committed;
+    uint64_t checksum;  // Checksum(records, committed) while committed != 0
     uint64_t capacity;  // records the object holds; set when it is allocated, never changed
-    uint64_t spare[6];
+    uint64_t spare[5];
     Record records[1];  // [capacity] in the pool
   };
   static constexpr size_t kHeaderBytes = 64;
+
+  // A 64-bit checksum of n records and of n itself (persistent format: never change it). Any
+  // one changed bit, and records swapped, moved or cut short, give another value.
+  static uint64_t Checksum(const Record* records, uint64_t n) noexcept {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (uint64_t i = 0; i < n; ++i) {
+      h = Mix(h ^ records[i].target);
+      h = Mix(h ^ records[i].value);
+    }
+    return Mix(h);
+  }
 
   Journal(PMEMobjpool* pop, bool is_pmem) noexcept : pop_(pop), base_(reinterpret_cast<char*>(pop)), is_pmem_(is_pmem) {}
   Journal(const Journal&) = delete;
@@ -139,6 +156,11 @@ class Journal {
     if (n > capacity_)
       return DamagedPool(path, std::string(engine) + " journal holds " + std::to_string(n) + " records, more than its " +
                                    std::to_string(capacity_));
+    if (area_->checksum != Checksum(area_->records, n)) {
+      // Not a durable commit (see the header comment): there is nothing to redo.
+      Clear();
+      return Status::OK();
+    }
     for (uint64_t i = 0; i < n; ++i) {
       const uint64_t t = area_->records[i].target;
       if (t % 8 != 0 || !span.Contains(t, 8) || (t >= off && t - off < kHeaderBytes + cap * sizeof(Record)))
@@ -160,9 +182,9 @@ class Journal {
     if (n == 0) return;
     WriteLockGuardOf<RwLock> turn(lock_);
     std::copy(records, records + n, area_->records);
-    pmemobj_persist(pop_, area_->records, n * sizeof(Record));
+    area_->checksum = Checksum(records, n);
     __atomic_store_n(&area_->committed, uint64_t{n}, __ATOMIC_RELEASE);
-    pmemobj_persist(pop_, &area_->committed, sizeof area_->committed);
+    pmemobj_persist(pop_, area_, kHeaderBytes + n * sizeof(Record));  // the commit point
     n_ = n;
     Apply();
   }
@@ -176,9 +198,23 @@ class Journal {
       persist.Add(word, sizeof *word);
     }
     persist.Persist();
-    __atomic_store_n(&area_->committed, uint64_t{0}, __ATOMIC_RELEASE);
-    pmemobj_persist(pop_, &area_->committed, sizeof area_->committed);
+    Clear();
     n_ = 0;
+  }
+
+  // Header back to "nothing to redo", persisted.
+  void Clear() noexcept {
+    __atomic_store_n(&area_->committed, uint64_t{0}, __ATOMIC_RELEASE);
+    area_->checksum = 0;
+    pmemobj_persist(pop_, area_, 2 * sizeof(uint64_t));
+  }
+
+  static uint64_t Mix(uint64_t x) noexcept {  // a 64-bit finalizer (splitmix64's)
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
   }
 
   PMEMobjpool* const pop_;
