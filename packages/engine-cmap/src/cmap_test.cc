@@ -28,6 +28,9 @@ using pmemkv::KeyRange;
 using pmemkv::Slice;
 using pmemkv::Status;
 using pmemkv::cmap::CMap;
+using pmemkv::cmap::kLayoutName;
+using pmemkv::cmap::kLayoutVersion;
+using pmemkv::cmap::Root;
 
 namespace {
 
@@ -506,6 +509,50 @@ PMEMKV_TEST(TestDefrag) {
   auto again = OpenOrDie(c);
   CHECK(CountAll(*again) == kN / 2);
   for (int i = 1; i < kN; i += 2) CHECK(GetValue(*again, Key(i), &v) && v == std::string(64 + i % 64, 'a' + i % 26));
+}
+
+// A layout version 1 pool (every entry an allocation of its own, no journal) opens with all
+// its entries, is marked version 2 with a journal of its own, and then takes small entries in
+// slabs beside its old ones; a version above 2 is refused untouched.
+PMEMKV_TEST(TestVersion1PoolIsUpgraded) {
+  Config c = PoolConfig("v1", 16ull << 20);
+  {
+    auto e = OpenOrDie(c);
+    for (int i = 0; i < 50; ++i) CHECK_OK(e->Put(Key(i), std::string(3000, 'a' + i % 26)));  // above max_record
+    CHECK(static_cast<CMap*>(e.get())->arena().slab_count() == 0);
+  }
+  auto set_root = [&](uint64_t version, bool drop_journal) {
+    PMEMobjpool* pop = pmemobj_open(c.path.c_str(), kLayoutName);
+    if (pop == nullptr) return false;
+    Root* root = static_cast<Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(Root))));
+    root->version = version;
+    if (drop_journal) root->journal = 0;  // version 1 had no journal (the old object just leaks)
+    pmemobj_persist(pop, root, sizeof(Root));
+    pmemobj_close(pop);
+    return true;
+  };
+  CHECK(set_root(1, true));
+  {
+    auto e = OpenOrDie(c);
+    std::string v;
+    for (int i = 0; i < 50; ++i) CHECK(GetValue(*e, Key(i), &v) && v == std::string(3000, 'a' + i % 26));
+    for (int i = 0; i < 50; ++i) CHECK_OK(e->Put(Key(i), "small"));  // old entries freed, new ones in a slab
+    CHECK(static_cast<CMap*>(e.get())->arena().slab_count() == 1);
+  }
+  PMEMobjpool* pop = pmemobj_open(c.path.c_str(), kLayoutName);
+  CHECK(pop != nullptr);
+  const Root* root = static_cast<const Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(Root))));
+  CHECK(root->version == kLayoutVersion && root->journal != 0);
+  pmemobj_close(pop);
+  {
+    auto e = OpenOrDie(c);
+    std::string v;
+    for (int i = 0; i < 50; ++i) CHECK(GetValue(*e, Key(i), &v) && v == "small");
+  }
+  CHECK(set_root(kLayoutVersion + 1, false));
+  std::unique_ptr<Engine> e;
+  const Status s = CMap::Open(c, &e);
+  CHECK(s.code() == pmemkv::Code::kInvalidArgument && s.message().find("version 3") != std::string::npos);
 }
 
 PMEMKV_TEST(TestWrongLayout) {
