@@ -749,12 +749,14 @@ void CMap::MaybeGrow() noexcept {
   if (!NeedsGrowth() || !grow_lock_.try_lock()) return;
   // Each commit splits the whole excess, up to kMaxSplitStep buckets and what the journal
   // holds (a split bucket takes about two records), so a batch of new keys is followed by one
-  // growth commit rather than one per kSplitBatch keys.
+  // growth commit rather than one per kSplitBatch keys. Off persistent memory a commit costs
+  // its msyncs whatever its size, so growth there always takes the largest step (the table
+  // runs ahead of the entries by up to that many buckets, 16 bytes each).
   const uint64_t step_limit = std::max<uint64_t>(kSplitBatch, std::min<uint64_t>(kMaxSplitStep, journal_.capacity() / 4));
   for (uint64_t done = 0; done < kMaxSplitsPerGrow && NeedsGrowth();) {
     const uint64_t excess = static_cast<uint64_t>(approx_count_.load(std::memory_order_relaxed)) -
                             bucket_count_.load(std::memory_order_relaxed) * kMaxLoad;
-    const uint64_t step = std::min(step_limit, excess);
+    const uint64_t step = std::min(step_limit, is_pmem_ ? excess : std::max(excess, step_limit));
     done += step;
     if (!SplitSome(step)) {
       // No room in the pool for a segment or for the split's undo log: keep the current

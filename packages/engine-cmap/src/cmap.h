@@ -97,8 +97,9 @@ class CMap final : public Engine {
   static constexpr uint64_t kStripes = 1024;
   // Growth keeps entries / buckets near this: it starts once the entries exceed
   // kMaxLoad * buckets by kSplitBatch, and each growth commit then splits the whole excess
-  // (up to kMaxSplitStep buckets): one commit per kSplitBatch single inserts, and about one
-  // per batch of new keys, instead of one per insert (on a disk every commit is four msyncs).
+  // (up to kMaxSplitStep buckets; off persistent memory always that many): one commit per
+  // kSplitBatch single inserts on pmem, per kMaxSplitStep on a disk (where every commit is
+  // three msyncs), and about one per batch of new keys.
   static constexpr uint64_t kMaxLoad = 1;
   static constexpr uint64_t kSplitBatch = 32;
   // Most buckets one growth commit splits: it holds the stripes of up to twice as many
