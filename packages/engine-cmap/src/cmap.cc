@@ -440,16 +440,14 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
     std::vector<Node> chain, front;
     std::vector<const PlannedOp*> in_bucket;
     std::vector<bool> matched;
-    // Bucket heads are random accesses: each is prefetched kAhead plan steps before its turn,
-    // and its first entry kAhead / 2 steps before (by then the head is in cache).
-    constexpr size_t kAhead = 16;
-    for (size_t j = 0; j < std::min(plan.size(), kAhead); ++j) __builtin_prefetch(BucketAt(plan[j].lock));
+    // Bucket heads and first entries are random accesses: all heads are prefetched first, then
+    // all first entries, so that the misses overlap instead of following one another.
+    for (const PlannedOp& p : plan) __builtin_prefetch(BucketAt(p.lock));
+    for (const PlannedOp& p : plan) {
+      const PMEMoid& head = BucketAt(p.lock)->head;
+      if (!OID_IS_NULL(head)) __builtin_prefetch(Direct(head));
+    }
     for (size_t first = 0; first < plan.size();) {
-      if (first + kAhead < plan.size()) __builtin_prefetch(BucketAt(plan[first + kAhead].lock));
-      if (first + kAhead / 2 < plan.size()) {
-        const PMEMoid& head = BucketAt(plan[first + kAhead / 2].lock)->head;
-        if (!OID_IS_NULL(head)) __builtin_prefetch(Direct(head));
-      }
       const uint64_t b = plan[first].lock;
       size_t last = first;
       while (last < plan.size() && plan[last].lock == b) ++last;
@@ -816,6 +814,11 @@ bool CMap::SplitSome(uint64_t k) noexcept {
   nids = static_cast<size_t>(std::unique(ids.begin(), ids.end()) - ids.begin());
   for (size_t i = 0; i < nids; ++i) stripes_[ids[i]].lock.lock();  // ascending, like Defrag
 
+  // The parents' first entries are random accesses: prefetched together before the walk.
+  for (uint64_t i = 0; i < k; ++i) {
+    const PMEMoid& head = BucketAt(first_parent + i)->head;
+    if (!OID_IS_NULL(head)) __builtin_prefetch(Direct(head));
+  }
   bool ok = true;
   ActionList acts(pop_);  // stays empty: the split is all stores, committed through the journal
   WordStores stores(pop_);
