@@ -251,15 +251,16 @@ Status CMap::Exists(Slice key) {
   return found ? Status::OK() : Status::NotFound();
 }
 
-uint64_t CMap::NewEntry(size_t size, ActionList& acts, bool* in_slab) noexcept {
+uint64_t CMap::NewEntry(size_t size, ActionList& acts, bool* in_slab, uint64_t old, bool* old_in_slab) noexcept {
   if (size <= arena_.max_record()) {
-    const uint64_t off = arena_.Allocate(size);
+    const uint64_t off = arena_.Allocate(size, SlabArena::kForWrite, old, old_in_slab);
     if (off != 0) {
       *in_slab = true;
       return off;
     }
   }
   *in_slab = false;
+  if (old_in_slab != nullptr && size > arena_.max_record()) *old_in_slab = old != 0 && arena_.InSlab(old);
   return acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size)).off;
 }
 
@@ -290,8 +291,8 @@ Status CMap::Put(Slice key, Slice value) {
     PMEMoid* const found = FindLink(b, h, key);
     PMEMoid* const link = found != nullptr ? found : &BucketAt(b)->head;
     ActionList acts(pop_);
-    bool in_slab = false;
-    const uint64_t fresh = NewEntry(size, acts, &in_slab);
+    bool in_slab = false, old_in_slab = false;
+    const uint64_t fresh = NewEntry(size, acts, &in_slab, found != nullptr ? found->off : 0, &old_in_slab);
     if (fresh == 0) {
       stripe.lock.unlock();
       if (attempt == 0 && CleanForRoom(size)) continue;
@@ -311,7 +312,6 @@ Status CMap::Put(Slice key, Slice value) {
     pmemobj_persist(pop_, e, size);
     const PMEMoid old = *link;
     const size_t old_size = found != nullptr ? SizeOf(EntryAt(old)) : 0;
-    const bool old_in_slab = found != nullptr && arena_.InSlab(old.off);
     Status s;
     if (in_slab && (found == nullptr || old_in_slab)) {
       StoreLink(link, fresh);  // no allocator action: one 8-byte step

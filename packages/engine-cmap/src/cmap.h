@@ -133,8 +133,9 @@ class CMap final : public Engine {
   Status BatchLocked(const std::vector<BatchOp>& ops, bool* grow);
 
   // A new entry of `size` bytes: carved from a slab (*in_slab true) or, when large or when no
-  // slab has room, reserved in `acts`. 0 when the pool has no room.
-  uint64_t NewEntry(size_t size, ActionList& acts, bool* in_slab) noexcept;
+  // slab has room, reserved in `acts`. 0 when the pool has no room. With `old_in_slab`, also
+  // whether the entry at `old` (0: none) lies in a slab, asked in the same arena call.
+  uint64_t NewEntry(size_t size, ActionList& acts, bool* in_slab, uint64_t old = 0, bool* old_in_slab = nullptr) noexcept;
   // Points `link` at the entry at `off` (0: null) with one 8-byte store, persisted; the uuid
   // half first when the link does not hold the pool's uuid yet. REQUIRES: the link's stripe
   // held exclusively, the target entry persisted.

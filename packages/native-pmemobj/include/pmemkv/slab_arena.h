@@ -31,6 +31,7 @@
 #include <libpmemobj.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <new>
 #include <vector>
@@ -135,14 +136,17 @@ class SlabArena {
     }
     if (best_off != 0) current_ = best_off;
     slabs_.swap(kept);
+    UpdateNeedsCleaning();
     return ok;
   }
 
   // A record of `size` bytes (8-byte aligned), or 0 when the arena has no room and libpmemobj
-  // none for another slab. REQUIRES: size <= max_record().
-  uint64_t Allocate(uint64_t size, Purpose purpose = kForWrite) noexcept {
+  // none for another slab. With `other`, also *other_in_slab = InSlab(other), under the same
+  // lock acquisition (a put asks about the entry it replaces). REQUIRES: size <= max_record().
+  uint64_t Allocate(uint64_t size, Purpose purpose = kForWrite, uint64_t other = 0, bool* other_in_slab = nullptr) noexcept {
     size = Rounded(size);
     SpinGuard g(lock_);
+    if (other_in_slab != nullptr) *other_in_slab = other != 0 && Find(other) != nullptr;
     for (int attempt = 0; attempt < 3; ++attempt) {
       Slab* s = current_ != 0 ? Find(current_) : nullptr;
       if (s != nullptr && s->size - s->top >= size) {
@@ -163,8 +167,10 @@ class SlabArena {
         current_ = reserve_;
         reserve_ = 0;
       } else {
+        UpdateNeedsCleaning();
         return 0;
       }
+      UpdateNeedsCleaning();  // the old current slab's tail became garbage
     }
     return 0;
   }
@@ -175,6 +181,10 @@ class SlabArena {
   void Release(uint64_t off, uint64_t size) noexcept {
     size = Rounded(size);
     SpinGuard g(lock_);
+    struct Recheck {
+      SlabArena* arena;
+      ~Recheck() { arena->UpdateNeedsCleaning(); }
+    } recheck{this};
     Slab* s = Find(off);
     if (s == nullptr) return;
     s->live -= std::min(s->live, size);
@@ -221,10 +231,8 @@ class SlabArena {
   // at which the engine's cleaner should run (space then stays within about 1.5x the live
   // records' bytes, plus a few slabs). Garbage: every byte of a slab that is not live, except
   // the reserve and the current slab's untouched tail.
-  bool NeedsCleaning() const noexcept {
-    SpinGuard g(lock_);
-    return GarbageLocked() > live_bytes_ / 2 + 2 * slab_bytes_;
-  }
+  // Reads a flag kept by the arena's writers: no lock, cheap enough for every write.
+  bool NeedsCleaning() const noexcept { return needs_cleaning_.load(std::memory_order_relaxed); }
   uint64_t garbage_bytes() const noexcept {
     SpinGuard g(lock_);
     return GarbageLocked();
@@ -263,6 +271,11 @@ class SlabArena {
   };
 
   static uint64_t Rounded(uint64_t size) noexcept { return (size + 7) & ~uint64_t{7}; }
+
+  // REQUIRES: lock_ held.
+  void UpdateNeedsCleaning() noexcept {
+    needs_cleaning_.store(GarbageLocked() > live_bytes_ / 2 + 2 * slab_bytes_, std::memory_order_relaxed);
+  }
 
   bool IsSparse(const Slab& s, uint64_t min_garbage) const noexcept {
     return s.oid.off != current_ && s.oid.off != reserve_ && s.size - s.live >= std::max<uint64_t>(min_garbage, 8);
@@ -322,6 +335,7 @@ class SlabArena {
   uint64_t reserve_ = 0;     // offset of the empty slab kept for the cleaner, 0 when none
   uint64_t live_bytes_ = 0;
   uint64_t total_bytes_ = 0;  // usable bytes of all slabs
+  std::atomic<bool> needs_cleaning_{false};  // NeedsCleaning's answer, updated under lock_
 };
 
 }  // namespace pmemkv
