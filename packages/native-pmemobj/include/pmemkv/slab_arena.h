@@ -24,8 +24,10 @@
 // aside for the cleaner (Allocate(.., kForCleaner)), so a pool whose heap is all slabs can
 // still be compacted after removes instead of staying full forever.
 //
-// Threads: every method takes the arena's spinlock; the engine's own locks order the records'
-// contents and links.
+// Threads: records are carved in lanes (kLanes of them, a thread keeps to one), each with its
+// own current slab and lock, so threads that insert side by side neither share a lock nor
+// write into the same slab's cache lines. Everything else (the slab list, live bytes, frees)
+// takes the arena's lock. The engine's own locks order the records' contents and links.
 #pragma once
 
 #include <libpmemobj.h>
@@ -92,15 +94,15 @@ class SlabArena {
     Slab* s = Find(off);
     if (s == nullptr) return Claimed::kNotInSlab;
     if (size > s->size - (off - s->oid.off)) return Claimed::kStraddles;
-    s->live += Rounded(size);
+    s->live += static_cast<int64_t>(Rounded(size));
     s->top = std::max(s->top, off - s->oid.off + Rounded(size));
-    live_bytes_ += Rounded(size);
+    live_bytes_ += static_cast<int64_t>(Rounded(size));
     return Claimed::kInSlab;
   }
 
   // Open time, after every Claim: frees the slabs without a live record (keeping one to
-  // allocate from when no other slab has room, and one as the cleaner's reserve), and picks the
-  // slab with the most room after its last live record as the current one. False when
+  // allocate from when no other slab has room, and one as the cleaner's reserve), and gives
+  // the first lane the slab with the most room after its last live record. False when
   // libpmemobj failed to free a slab (the pool is as consistent as before either way).
   bool Finish() noexcept {
     SpinGuard g(lock_);
@@ -108,8 +110,8 @@ class SlabArena {
     Slab* best = nullptr;
     for (Slab& s : slabs_)
       if (s.live != 0 && (best == nullptr || s.size - s.top > best->size - best->top)) best = &s;
-    const uint64_t best_off = best != nullptr && best->size - best->top >= best->size / 8 ? best->oid.off : 0;
-    bool need_current = best_off == 0, need_reserve = true;
+    uint64_t current = best != nullptr && best->size - best->top >= best->size / 8 ? best->oid.off : 0;
+    bool need_current = current == 0, need_reserve = true;
     std::vector<Slab> kept;
     try {
       kept.reserve(slabs_.size());
@@ -121,7 +123,7 @@ class SlabArena {
         s.top = 0;
         if (need_current) {
           need_current = false;
-          current_ = s.oid.off;
+          current = s.oid.off;
         } else if (need_reserve) {
           need_reserve = false;
           reserve_ = s.oid.off;
@@ -134,83 +136,87 @@ class SlabArena {
       }
       kept.push_back(s);
     }
-    if (best_off != 0) current_ = best_off;
     slabs_.swap(kept);
+    if (current != 0) Adopt(lanes_[0], *Find(current));
     UpdateNeedsCleaning();
     return ok;
   }
 
-  // A record of `size` bytes (8-byte aligned), or 0 when the arena has no room and libpmemobj
-  // none for another slab. With `other`, also *other_in_slab = InSlab(other), under the same
-  // lock acquisition (a put asks about the entry it replaces). REQUIRES: size <= max_record().
+  // A record of `size` bytes (8-byte aligned) from the calling thread's lane, or 0 when the
+  // arena has no room and libpmemobj none for another slab. With `other`, also
+  // *other_in_slab = InSlab(other) (a put asks about the entry it replaces). REQUIRES:
+  // size <= max_record().
   uint64_t Allocate(uint64_t size, Purpose purpose = kForWrite, uint64_t other = 0, bool* other_in_slab = nullptr) noexcept {
     size = Rounded(size);
-    SpinGuard g(lock_);
-    if (other_in_slab != nullptr) *other_in_slab = other != 0 && Find(other) != nullptr;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      Slab* s = current_ != 0 ? Find(current_) : nullptr;
-      if (s != nullptr && s->size - s->top >= size) {
-        const uint64_t off = s->oid.off + s->top;
-        s->top += size;
-        s->live += size;
-        live_bytes_ += size;
-        return off;
-      }
-      // The current slab is full: take a new one, and first a reserve for the cleaner once
-      // there is more than one slab (with a single slab there is nothing to clean); the
-      // reserve serves only the cleaner.
-      if (reserve_ == 0 && !slabs_.empty() && !NewSlab(&reserve_)) reserve_ = 0;
-      uint64_t fresh = 0;
-      if (NewSlab(&fresh)) {
-        current_ = fresh;
-      } else if (purpose == kForCleaner && reserve_ != 0) {
-        current_ = reserve_;
-        reserve_ = 0;
-      } else {
-        UpdateNeedsCleaning();
-        return 0;
-      }
-      UpdateNeedsCleaning();  // the old current slab's tail became garbage
+    if (other_in_slab != nullptr) *other_in_slab = other != 0 && InSlab(other);
+    Lane& lane = lanes_[LaneOfThisThread()];
+    SpinGuard lg(lane.lock);
+    const uint64_t top = lane.top.load(std::memory_order_relaxed);
+    if (lane.off != 0 && lane.size - top >= size) {  // the fast path: this lane only
+      lane.top.store(top + size, std::memory_order_relaxed);
+      lane.pending.store(lane.pending.load(std::memory_order_relaxed) + size, std::memory_order_relaxed);
+      return lane.off + top;
     }
-    return 0;
+    // The lane's slab is full: hand it back and take a new one (first a reserve for the
+    // cleaner once there is more than one slab; the reserve serves only the cleaner).
+    SpinGuard g(lock_);
+    Retire(lane);
+    if (reserve_ == 0 && !slabs_.empty() && !NewSlab(&reserve_)) reserve_ = 0;
+    uint64_t fresh = 0;
+    if (NewSlab(&fresh)) {
+      Adopt(lane, *Find(fresh));
+    } else if (purpose == kForCleaner && reserve_ != 0) {
+      Adopt(lane, *Find(reserve_));
+      reserve_ = 0;
+    } else {
+      UpdateNeedsCleaning();
+      return 0;
+    }
+    UpdateNeedsCleaning();  // the old slab's tail became garbage
+    if (lane.size < size) return 0;
+    lane.top.store(size, std::memory_order_relaxed);
+    lane.pending.store(size, std::memory_order_relaxed);
+    return lane.off;
   }
 
   // The engine durably unlinked the record [off, off + size), or gave up an Allocate it never
-  // linked. Frees its slab when that was the slab's last live record (unless it is the current
-  // slab or the reserve). REQUIRES: the record came from Allocate or Claim.
+  // linked. Frees its slab when that was the slab's last live record (unless a lane allocates
+  // from it or it is the reserve). REQUIRES: the record came from Allocate or Claim.
   void Release(uint64_t off, uint64_t size) noexcept {
-    size = Rounded(size);
+    const int64_t n = static_cast<int64_t>(Rounded(size));
     SpinGuard g(lock_);
-    struct Recheck {
-      SlabArena* arena;
-      ~Recheck() { arena->UpdateNeedsCleaning(); }
-    } recheck{this};
     Slab* s = Find(off);
     if (s == nullptr) return;
-    s->live -= std::min(s->live, size);
-    live_bytes_ -= std::min(live_bytes_, size);
-    if (s->live != 0 || s->oid.off == current_ || s->oid.off == reserve_) return;
-    if (reserve_ == 0) {  // an empty slab is the cleaner's reserve before it is anything else
-      s->top = 0;
-      reserve_ = s->oid.off;
+    s->live -= n;  // may dip below zero for a lane's slab until the lane hands it back
+    live_bytes_ -= n;
+    if (s->live > 0 || InLane(s->oid.off) || s->oid.off == reserve_) {
+      UpdateNeedsCleaning();
       return;
     }
-    const PMEMoid oid = s->oid;
-    if (FreeOid(oid)) {
-      total_bytes_ -= s->size;
-      slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+    if (reserve_ == 0) {  // an empty slab is the cleaner's reserve before it is anything else
+      s->top = 0;
+      s->live = 0;
+      reserve_ = s->oid.off;
+    } else {
+      const PMEMoid oid = s->oid;
+      const uint64_t bytes = s->size;
+      if (FreeOid(oid)) {
+        total_bytes_ -= bytes;
+        slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+      }
     }
+    UpdateNeedsCleaning();
   }
 
-  // Whether `off` lies in a slab. Cheap enough for every release an engine makes.
+  // Whether `off` lies in a slab.
   bool InSlab(uint64_t off) const noexcept {
     SpinGuard g(lock_);
     return const_cast<SlabArena*>(this)->Find(off) != nullptr;
   }
 
-  // Whether the record at `off` sits in a slab worth emptying: not the current slab nor the
-  // reserve, with at least `min_garbage` bytes that are not live (moving its live records
-  // into one empty slab leaves that much room there).
+  // Whether the record at `off` sits in a slab worth emptying: no lane allocates from it, it
+  // is not the reserve, and at least `min_garbage` of its bytes are not live (moving its live
+  // records into one empty slab leaves that much room there).
   bool Sparse(uint64_t off, uint64_t min_garbage) const noexcept {
     SpinGuard g(lock_);
     const Slab* s = const_cast<SlabArena*>(this)->Find(off);
@@ -230,8 +236,8 @@ class SlabArena {
   // Whether the slabs hold more garbage than half their live bytes plus two slabs: the point
   // at which the engine's cleaner should run (space then stays within about 1.5x the live
   // records' bytes, plus a few slabs). Garbage: every byte of a slab that is not live, except
-  // the reserve and the current slab's untouched tail.
-  // Reads a flag kept by the arena's writers: no lock, cheap enough for every write.
+  // the reserve and the lanes' untouched tails. A flag kept by the arena's slow paths: no
+  // lock, cheap enough for every write.
   bool NeedsCleaning() const noexcept { return needs_cleaning_.load(std::memory_order_relaxed); }
   uint64_t garbage_bytes() const noexcept {
     SpinGuard g(lock_);
@@ -241,11 +247,11 @@ class SlabArena {
   // Bytes of all slabs, and of the live records in them.
   uint64_t slab_bytes() const noexcept {
     SpinGuard g(lock_);
-    return SlabBytesLocked();
+    return total_bytes_;
   }
   uint64_t live_bytes() const noexcept {
     SpinGuard g(lock_);
-    return live_bytes_;
+    return static_cast<uint64_t>(std::max<int64_t>(0, LiveLocked()));
   }
   size_t slab_count() const noexcept {
     SpinGuard g(lock_);
@@ -253,11 +259,23 @@ class SlabArena {
   }
 
  private:
+  static constexpr unsigned kLanes = 4;
+
   struct Slab {
     PMEMoid oid;
     uint64_t size;  // usable bytes
-    uint64_t live;  // bytes of live records (allocated and not released)
-    uint64_t top;   // bump pointer: bytes [0, top) have been handed out
+    int64_t live;   // bytes of live records, short of what its lane (if any) has not handed back
+    uint64_t top;   // bytes [0, top) handed out (while a lane has it: as of the lane's adoption)
+  };
+
+  // A lane's current slab. off, size: written under both locks, read under either. top and
+  // pending: written under the lane's lock, read (approximately) under the arena's.
+  struct alignas(64) Lane {
+    RwSpinLock lock;
+    uint64_t off = 0;  // 0: no slab yet
+    uint64_t size = 0;
+    std::atomic<uint64_t> top{0};
+    std::atomic<uint64_t> pending{0};  // bytes carved since adoption, not yet in live counts
   };
 
   // A minimal spinlock (held for a few instructions, or for one slab publish).
@@ -272,26 +290,72 @@ class SlabArena {
 
   static uint64_t Rounded(uint64_t size) noexcept { return (size + 7) & ~uint64_t{7}; }
 
+  unsigned LaneOfThisThread() noexcept {
+    thread_local unsigned lane = next_lane_.fetch_add(1, std::memory_order_relaxed) % kLanes;
+    return lane;
+  }
+
+  // REQUIRES: lock_ held (and the lane's lock, to change it).
+  bool InLane(uint64_t off) const noexcept {
+    for (const Lane& l : lanes_)
+      if (l.off == off) return true;
+    return false;
+  }
+  void Adopt(Lane& lane, const Slab& s) noexcept {
+    lane.off = s.oid.off;
+    lane.size = s.size;
+    lane.top.store(s.top, std::memory_order_relaxed);
+    lane.pending.store(0, std::memory_order_relaxed);
+  }
+  // The lane's slab back to the list: its carved bytes join the live counts.
+  void Retire(Lane& lane) noexcept {
+    if (lane.off == 0) return;
+    Slab* s = Find(lane.off);
+    const uint64_t pending = lane.pending.load(std::memory_order_relaxed);
+    if (s != nullptr) {
+      s->live += static_cast<int64_t>(pending);
+      s->top = lane.top.load(std::memory_order_relaxed);
+    }
+    live_bytes_ += static_cast<int64_t>(pending);
+    lane.off = lane.size = 0;
+    lane.top.store(0, std::memory_order_relaxed);
+    lane.pending.store(0, std::memory_order_relaxed);
+    // Every record of the slab was released while the lane carved from it: no Release will
+    // come for it any more, so it is freed here.
+    if (s != nullptr && s->live <= 0 && s->oid.off != reserve_ && !InLane(s->oid.off) && FreeOid(s->oid)) {
+      total_bytes_ -= s->size;
+      live_bytes_ -= s->live;  // zero, or the (never negative in total) rounding of the counts
+      slabs_.erase(slabs_.begin() + (s - slabs_.data()));
+    }
+  }
+
+  int64_t LiveLocked() const noexcept {
+    int64_t live = live_bytes_;
+    for (const Lane& l : lanes_) live += static_cast<int64_t>(l.pending.load(std::memory_order_relaxed));
+    return live;
+  }
+
   // REQUIRES: lock_ held.
   void UpdateNeedsCleaning() noexcept {
-    needs_cleaning_.store(GarbageLocked() > live_bytes_ / 2 + 2 * slab_bytes_, std::memory_order_relaxed);
+    needs_cleaning_.store(GarbageLocked() > static_cast<uint64_t>(std::max<int64_t>(0, LiveLocked())) / 2 + 2 * slab_bytes_,
+                          std::memory_order_relaxed);
   }
 
   bool IsSparse(const Slab& s, uint64_t min_garbage) const noexcept {
-    return s.oid.off != current_ && s.oid.off != reserve_ && s.size - s.live >= std::max<uint64_t>(min_garbage, 8);
+    return !InLane(s.oid.off) && s.oid.off != reserve_ && s.live >= 0 &&
+           s.size - static_cast<uint64_t>(s.live) >= std::max<uint64_t>(min_garbage, 8);
   }
 
-  // Every byte of every slab is live, garbage, the reserve, or the current slab's untouched
-  // tail: O(log slabs), so that a check after every write stays cheap.
+  // Every byte of every slab is live, garbage, the reserve, or a lane's untouched tail.
   uint64_t GarbageLocked() const noexcept {
     SlabArena* self = const_cast<SlabArena*>(this);
-    const Slab* cur = current_ != 0 ? self->Find(current_) : nullptr;
     const Slab* res = reserve_ != 0 ? self->Find(reserve_) : nullptr;
-    const uint64_t aside = (res != nullptr ? res->size : 0) + (cur != nullptr ? cur->size - cur->top : 0);
-    return total_bytes_ - std::min(total_bytes_, live_bytes_ + aside);
+    uint64_t aside = res != nullptr ? res->size : 0;
+    for (const Lane& l : lanes_)
+      if (l.off != 0) aside += l.size - std::min(l.size, l.top.load(std::memory_order_relaxed));
+    const uint64_t live = static_cast<uint64_t>(std::max<int64_t>(0, LiveLocked()));
+    return total_bytes_ - std::min(total_bytes_, live + aside);
   }
-
-  uint64_t SlabBytesLocked() const noexcept { return total_bytes_; }
 
   Slab* Find(uint64_t off) noexcept {
     auto it = std::upper_bound(slabs_.begin(), slabs_.end(), off, [](uint64_t o, const Slab& s) { return o < s.oid.off; });
@@ -329,11 +393,12 @@ class SlabArena {
   const uint64_t type_num_;
   const uint64_t slab_bytes_;
   const uint64_t flags_;
-  mutable RwSpinLock lock_;
+  mutable RwSpinLock lock_;  // the slab list, live counts, the reserve; lanes' off and size
   std::vector<Slab> slabs_;  // sorted by offset
-  uint64_t current_ = 0;     // offset of the slab records are carved from, 0 when none
+  Lane lanes_[kLanes];
+  std::atomic<unsigned> next_lane_{0};
   uint64_t reserve_ = 0;     // offset of the empty slab kept for the cleaner, 0 when none
-  uint64_t live_bytes_ = 0;
+  int64_t live_bytes_ = 0;   // of all slabs, short of the lanes' pending bytes
   uint64_t total_bytes_ = 0;  // usable bytes of all slabs
   std::atomic<bool> needs_cleaning_{false};  // NeedsCleaning's answer, updated under lock_
 };
