@@ -110,8 +110,9 @@ Status CMap::Init() {
   // Capacity (a batch that changes more links than that commits with one publish instead):
   // 1,024 records (16 KiB, the allocation class of the first bucket segments, whose run it
   // shares) in pools under 256 MiB; three whole 256 KiB chunks, 49,147 records, from 256 MiB.
-  const uint64_t records = pool_->size() >= (uint64_t{256} << 20) ? (3 * (uint64_t{256} << 10) - 16 - Journal::kHeaderBytes) / 16 : 1024;
-  s = journal_.Open(&root_->journal, kTypeJournal, records, pool_->AllocFlags(Journal::kHeaderBytes + records * 16), span,
+  const uint64_t records = pool_->size() >= (uint64_t{256} << 20) ? (3 * (uint64_t{256} << 10) - 16 - Journal::kHeaderBytes) / sizeof(Journal::Record) : 1024;
+  s = journal_.Open(&root_->journal, kTypeJournal, records,
+                    pool_->AllocFlags(Journal::kHeaderBytes + records * sizeof(Journal::Record)), span,
                     path, "cmap");
   if (!s.ok()) return s;
   const uint64_t n = root_->bucket_count;
@@ -264,15 +265,6 @@ uint64_t CMap::NewEntry(size_t size, ActionList& acts, bool* in_slab, uint64_t o
   return acts.Reserve(size, kTypeEntry, pool_->AllocFlags(size)).off;
 }
 
-void CMap::StoreLink(PMEMoid* link, uint64_t off) noexcept {
-  if (off != 0 && link->pool_uuid_lo != uuid_) {
-    link->pool_uuid_lo = uuid_;  // the offset still says what the link pointed to before
-    pmemobj_persist(pop_, &link->pool_uuid_lo, sizeof link->pool_uuid_lo);
-  }
-  __atomic_store_n(&link->off, off, __ATOMIC_RELEASE);
-  pmemobj_persist(pop_, &link->off, sizeof link->off);
-}
-
 // Put (layout.h "put"): the new pair is written and persisted while still invisible, then one
 // link is pointed at it. The DRAM counters change only after that, so a failed put
 // (OUT_OF_MEMORY) changes nothing at all; it is retried once after a cleaning pass when the
@@ -314,7 +306,7 @@ Status CMap::Put(Slice key, Slice value) {
     const size_t old_size = found != nullptr ? SizeOf(EntryAt(old)) : 0;
     Status s;
     if (in_slab && (found == nullptr || old_in_slab)) {
-      StoreLink(link, fresh);  // no allocator action: one 8-byte step
+      PersistLink(pop_, link, PMEMoid{uuid_, fresh});  // no allocator action: one 8-byte step
     } else {
       s = acts.SetLink(link, PMEMoid{uuid_, fresh}) && (found == nullptr || old_in_slab || acts.Free(old))
               ? acts.Publish()
@@ -352,7 +344,7 @@ Status CMap::Remove(Slice key) {
   Status s;
   if (arena_.InSlab(victim.off)) {
     const size_t size = SizeOf(e);
-    StoreLink(link, e->next.off);
+    PersistLink(pop_, link, PMEMoid{uuid_, e->next.off});
     arena_.Release(victim.off, size);
   } else {
     ActionList acts(pop_);
@@ -693,7 +685,7 @@ bool CMap::CleanBucket(uint64_t b, uint64_t min_garbage) noexcept {
     std::memcpy(base_ + fresh, old, size);
     pmemobj_persist(pop_, base_ + fresh, size);
     const uint64_t was = link->off;
-    StoreLink(link, fresh);
+    PersistLink(pop_, link, PMEMoid{uuid_, fresh});
     arena_.Release(was, size);
   }
   stripe.lock.unlock();

@@ -136,10 +136,6 @@ class CMap final : public Engine {
   // slab has room, reserved in `acts`. 0 when the pool has no room. With `old_in_slab`, also
   // whether the entry at `old` (0: none) lies in a slab, asked in the same arena call.
   uint64_t NewEntry(size_t size, ActionList& acts, bool* in_slab, uint64_t old = 0, bool* old_in_slab = nullptr) noexcept;
-  // Points `link` at the entry at `off` (0: null) with one 8-byte store, persisted; the uuid
-  // half first when the link does not hold the pool's uuid yet. REQUIRES: the link's stripe
-  // held exclusively, the target entry persisted.
-  void StoreLink(PMEMoid* link, uint64_t off) noexcept;
   static size_t SizeOf(const Entry* e) noexcept { return sizeof(Entry) + e->key_size + e->value_size; }
 
   // The cleaner (layout.h "slabs"): moves every entry of bucket b that lies in a slab with at

@@ -52,7 +52,7 @@
 // Crash consistency: every change to the layout is one failure-atomic step, so after a crash
 // the pool holds the state before or after each operation, never between. A step is either
 // one aligned 8-byte store of a link's offset (the uuid half of every link an engine of this
-// version writes already holds the pool's uuid; SetLink/StoreLink write it first when not),
+// version writes already holds the pool's uuid; SetLink/PersistLink write it first when not),
 // or one libpmemobj publish (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free through
 // a redo log: all or none; a reservation never published is released when the pool is
 // reopened), or an undo-log transaction on cold paths (SDK RunTx).

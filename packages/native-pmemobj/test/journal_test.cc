@@ -51,6 +51,11 @@ Status OpenJournal(Pool& pool, Journal* j, uint64_t capacity = 1024) {
   return j->Open(&RootOf(pool)->journal, 7, capacity, 0, pmemkv::SpanOf(pool), pool.path(), "test");
 }
 
+// The journal's persistent area, as the pool holds it.
+Journal::Area* AreaOf(Pool& pool) {
+  return reinterpret_cast<Journal::Area*>(reinterpret_cast<char*>(pool.get()) + RootOf(pool)->journal);
+}
+
 bool IsPmem(Pool& pool) { return pmemkv::RangePersister::MappingIsPmem(pool.get(), pool.size()); }
 
 // One commit that sets every word to `value`.
@@ -87,7 +92,7 @@ PMEMKV_TEST(TestCommitReachesTargetsAndSurvivesReopen) {
   CHECK_OK(OpenJournal(*pool, &j));
   uint64_t base = 0;
   CHECK(AllOneCommit(RootOf(*pool), &base) && base == 1000);
-  const auto* area = reinterpret_cast<const Journal::Area*>(reinterpret_cast<const char*>(pool->get()) + RootOf(*pool)->journal);
+  const Journal::Area* area = AreaOf(*pool);
   CHECK(area->committed == 0);
 }
 
@@ -111,7 +116,7 @@ PMEMKV_TEST(TestCommittedJournalIsRedoneOnOpen) {
     CHECK_OK(OpenJournal(*pool, &j));
     CommitAll(*pool, j, 10);
     Root* root = RootOf(*pool);
-    auto* area = reinterpret_cast<Journal::Area*>(reinterpret_cast<char*>(pool->get()) + root->journal);
+    Journal::Area* area = AreaOf(*pool);
     const uint64_t base_off = reinterpret_cast<char*>(&root->words[0]) - reinterpret_cast<char*>(pool->get());
     for (uint64_t i = 0; i < kWords; ++i) area->records[i] = Journal::Record{base_off + 8 * i, 500 + i};
     area->committed = kWords;
@@ -124,7 +129,7 @@ PMEMKV_TEST(TestCommittedJournalIsRedoneOnOpen) {
   Journal j(pool->get(), IsPmem(*pool));
   CHECK_OK(OpenJournal(*pool, &j));
   CHECK(AllOneCommit(RootOf(*pool), &base) && base == 500);
-  const auto* area = reinterpret_cast<const Journal::Area*>(reinterpret_cast<const char*>(pool->get()) + RootOf(*pool)->journal);
+  const Journal::Area* area = AreaOf(*pool);
   CHECK(area->committed == 0);
 }
 
@@ -141,7 +146,7 @@ PMEMKV_TEST(TestDamagedJournalIsRefused) {
     CommitAll(*pool, j, 3);
   }
   Root* root = RootOf(*pool);
-  auto* area = reinterpret_cast<Journal::Area*>(reinterpret_cast<char*>(pool->get()) + root->journal);
+  Journal::Area* area = AreaOf(*pool);
   const uint64_t words_off = reinterpret_cast<char*>(&root->words[0]) - reinterpret_cast<char*>(pool->get());
   struct Case {
     const char* what;
@@ -229,7 +234,7 @@ PMEMKV_TEST(TestKilledInTheMiddleOfCommits) {
     close(ack[0]);
     auto pool = OpenPool(path);
     CHECK(pool != nullptr);
-    const auto* area = reinterpret_cast<const Journal::Area*>(reinterpret_cast<const char*>(pool->get()) + RootOf(*pool)->journal);
+    const Journal::Area* area = AreaOf(*pool);
     if (area->committed != 0) ++mid_commit;
     Journal j(pool->get(), IsPmem(*pool));
     CHECK_OK(OpenJournal(*pool, &j));

@@ -148,8 +148,8 @@ class Journal {
     area_ = reinterpret_cast<Area*>(base_ + off);
     const uint64_t cap = area_->capacity;
     if (cap == 0 || cap > span.size() / sizeof(Record) || !span.Contains(off + kHeaderBytes, cap * sizeof(Record)))
-      return DamagedPool(path, std::string(engine) + " journal at offset " + std::to_string(off) + " claims " +
-                                   std::to_string(cap) + " records, more than the pool holds");
+      return DamagedPool(path, std::string(engine) + " journal at offset " + std::to_string(off) + " has a capacity of " +
+                                   std::to_string(cap) + " records, which no journal in this pool can have");
     capacity_ = cap;
     const uint64_t n = area_->committed;
     if (n == 0) return Status::OK();
@@ -225,6 +225,21 @@ class Journal {
   uint64_t n_ = 0;  // records being applied
   RwLock lock_;
 };
+
+// Points `link` at `target` durably in one 8-byte step, for a change that is that one store:
+// the offset is stored and persisted; when the link holds another pool uuid (a link never set
+// holds zero), the uuid is stored and persisted first, while the offset still says what the
+// link pointed to. A null target clears only the offset (OID_IS_NULL looks at the offset
+// alone). The same rule as ActionList::SetLink and WordStores::SetLink, without a log.
+// REQUIRES: the caller's locks exclude readers of the link; the target is already durable.
+inline void PersistLink(PMEMobjpool* pop, PMEMoid* link, const PMEMoid& target) noexcept {
+  if (!OID_IS_NULL(target) && link->pool_uuid_lo != target.pool_uuid_lo) {
+    link->pool_uuid_lo = target.pool_uuid_lo;
+    pmemobj_persist(pop, &link->pool_uuid_lo, sizeof link->pool_uuid_lo);
+  }
+  __atomic_store_n(&link->off, target.off, __ATOMIC_RELEASE);
+  pmemobj_persist(pop, &link->off, sizeof link->off);
+}
 
 // The 8-byte stores of one change, gathered in DRAM and committed together (see Journal).
 class WordStores {
