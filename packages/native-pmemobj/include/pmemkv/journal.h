@@ -246,8 +246,6 @@ class WordStores {
  public:
   explicit WordStores(PMEMobjpool* pop) noexcept : base_(reinterpret_cast<char*>(pop)) {}
 
-  size_t size() const noexcept { return records_.size(); }
-
   // At commit, *target = value. false when DRAM ran out (nothing is committed then).
   bool Set(uint64_t* target, uint64_t value) noexcept {
     try {

@@ -239,10 +239,6 @@ class SlabArena {
   // the reserve and the lanes' untouched tails. A flag kept by the arena's slow paths: no
   // lock, cheap enough for every write.
   bool NeedsCleaning() const noexcept { return needs_cleaning_.load(std::memory_order_relaxed); }
-  uint64_t garbage_bytes() const noexcept {
-    SpinGuard g(lock_);
-    return GarbageLocked();
-  }
 
   // Bytes of all slabs, and of the live records in them.
   uint64_t slab_bytes() const noexcept {
