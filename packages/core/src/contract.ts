@@ -111,7 +111,7 @@ export interface AsyncEngineHandle {
  * (`undefined`, `false`), never errors.
  *
  * Ownership: every Buffer a handle returns is owned by the caller and stays valid after the
- * call; nothing returned may point into a pool.
+ * call; nothing returned may point into a pool file's mapping.
  *
  * Threads: a handle is used from the JS thread that opened it. Several handles (from several
  * worker threads) may be open on the same path at once; the engine shares one pool between them.
@@ -137,6 +137,21 @@ export interface EngineHandle {
    * as one snapshot. REQUIRES: scratch is longer than 4 * GET_MANY_SLOTS bytes.
    */
   getManyInto?(keys: readonly Bytes[], scratch: Buffer, start: number): number;
+  /**
+   * Optional bound get path (all three or none; engines built on @pmemkv/native-pmemobj have
+   * it). `readKeyArea` returns the handle's key area, the same memory on every call: core
+   * writes a key at its start. `newValuePool(bytes)` returns a fresh ArrayBuffer that the
+   * handle copies values into from then on (earlier pools are never written again).
+   * `getBound(keyLength, valueOffset)` reads the key of the area's first `keyLength` bytes and
+   * returns its value's length (-1 when the key is not there), having copied the value into
+   * the current pool at `valueOffset` when it fits in the rest of the pool (nothing is copied
+   * otherwise; core then reads the key another way). Numbers outside the buffers are
+   * INVALID_ARGUMENT. The handle owns the memory of both: nothing JS does with the views
+   * (transferring them, dropping them) can make a later call write where it should not.
+   */
+  readKeyArea?(): Buffer;
+  newValuePool?(bytes: number): ArrayBuffer;
+  getBound?(keyLength: number, valueOffset: number): number;
   exists(key: Bytes): boolean;
   /** `true` when the key was there and is now gone; `false` when it was not there. */
   remove(key: Bytes): boolean;

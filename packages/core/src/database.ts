@@ -27,7 +27,7 @@ import type { BatchOp, Capabilities, EngineHandle, EnginePlugin } from './contra
 import type { Codec } from './encodings';
 import { toPmemkvError } from './errors';
 import { Access, RANGES } from './internal/access';
-import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, GET_MANY, PUT, REMOVE } from './internal/ops';
+import { BATCH, callAsync, callSync, COUNT, DEFRAG, EXISTS, GET, GET_MANY, getSync, PUT, REMOVE } from './internal/ops';
 import { iterateAsync, iterateSync, visitAsync, visitSync } from './internal/walk';
 import { ownOps, Writes } from './internal/writes';
 import type { AsyncChainedBatch, ChainedBatch, Transaction } from './transaction';
@@ -105,7 +105,7 @@ export class Database<K = string, V = string> {
 
   /** The value of `key`, or `undefined` when it is not there. */
   get(key: KeyInput<K>): V | undefined {
-    return callSync(this.#acc, GET, key) as V | undefined;
+    return getSync(this.#acc, key) as V | undefined;
   }
 
   /**

@@ -192,10 +192,14 @@ Status CMap::Recount(const PoolSpan& span) {
 // the re-read maps h to the locked bucket, h stays there until we unlock; if it maps h
 // elsewhere, a split moved it meanwhile: retry with the new size. Splits of other buckets
 // may still advance the size; they never move keys of b.
+//
+// The bucket is prefetched before the stripe is locked, so that the two cache misses of a
+// lookup in a large table overlap (b < n, so its segment exists; a prefetch never faults).
 uint64_t CMap::LockBucketShared(uint64_t h, uint64_t* size) const noexcept {
   uint64_t n = bucket_count_.load(std::memory_order_acquire);
   for (;;) {
     const uint64_t b = BucketOf(h, n);
+    __builtin_prefetch(BucketAt(b));
     Stripe& stripe = StripeOf(b);
     stripe.lock.lock_shared();
     n = bucket_count_.load(std::memory_order_acquire);
@@ -211,6 +215,7 @@ uint64_t CMap::LockBucketExclusive(uint64_t h) const noexcept {
   uint64_t n = bucket_count_.load(std::memory_order_acquire);
   for (;;) {
     const uint64_t b = BucketOf(h, n);
+    __builtin_prefetch(BucketAt(b));
     Stripe& stripe = StripeOf(b);
     stripe.lock.lock();
     n = bucket_count_.load(std::memory_order_acquire);
@@ -433,7 +438,8 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
     std::vector<const PlannedOp*> in_bucket;
     std::vector<bool> matched;
     // Bucket heads and first entries are random accesses: all heads are prefetched first, then
-    // all first entries, so that the misses overlap instead of following one another.
+    // all first entries, so that the misses overlap instead of following one another. (A
+    // pipeline 8 or 48 operations ahead measured no better on batches of 1,000.)
     for (const PlannedOp& p : plan) __builtin_prefetch(BucketAt(p.lock));
     for (const PlannedOp& p : plan) {
       const PMEMoid& head = BucketAt(p.lock)->head;

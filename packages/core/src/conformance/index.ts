@@ -51,6 +51,7 @@ import { lifecycle } from './lifecycle';
 import type { ConformanceOptions } from './options';
 import { persistence } from './persistence';
 import { getMany } from './get-many';
+import { getResults } from './get-results';
 import { pointOps } from './point-ops';
 import { promises } from './promises';
 import { baseSeed } from './random';
@@ -96,7 +97,7 @@ function asyncOnlySkips(s: Suite): string[] {
   const c = s.caps;
   const groups = ['argument checking', c.persistent ? 'persistence' : 'volatility'];
   if (s.behaviour === 'sink') return [...groups, 'sink behaviour'];
-  groups.push('point operations', 'binary safety', 'batch', 'walk callbacks', 'encodings');
+  groups.push('point operations', 'get results', 'binary safety', 'batch', 'walk callbacks', 'encodings');
   if (c.sorted) groups.push('sorted ranges', 'sorted iteration');
   else if (c.iterators) groups.push('unsorted iteration');
   if (c.defrag) groups.push('defrag');
@@ -141,6 +142,7 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       return;
     }
     pointOps(s);
+    getResults(s);
     getMany(s);
     binary(s);
     batch(s);

@@ -15,6 +15,7 @@ import type { AsyncEngineHandle, BatchOp, Bytes, EngineHandle, KeyRange } from '
 import { PmemkvError, toPmemkvError } from '../errors';
 import { RANGES, SCRATCH_BYTES, type Access } from './access';
 import { batchAsync, batchSync } from './batch-encoding';
+import { NOT_TAKEN } from './bound-reads';
 
 // Ops are shared by databases of every encoding: they see an Access of any key and value type.
 type AnyAccess = Access<any, any>;
@@ -100,6 +101,11 @@ export const GET: Op<[key: unknown], Bytes, unknown> = {
   name: 'get',
   prepare: (acc, key) => acc.key(key),
   sync: (acc, h, k) => {
+    const bound = acc.bound;
+    if (bound !== undefined) {
+      const v = bound.get(k, acc.values);
+      if (v !== NOT_TAKEN) return v;
+    }
     if (h.getInto !== undefined) {
       const n = h.getInto(k, acc.scratch);
       if (n < 0) return undefined;
@@ -111,7 +117,23 @@ export const GET: Op<[key: unknown], Bytes, unknown> = {
   async: (acc, h, k) => h.get(k).then((buf) => (buf === undefined ? undefined : acc.values.adopt(buf))),
 };
 
-/** Slots of a `getManyInto` call (the contract's GET_MANY_SLOTS): the values start at byte 4 * this. */
+/**
+ * `Database.get`: callSync(acc, GET, key) written out for GET alone. callSync's `op.prepare` and
+ * `op.sync` call sites see every op and cannot be inlined; this one sees only GET, so a get is
+ * compiled as one function down to the engine call.
+ */
+export function getSync(acc: AnyAccess, key: unknown): unknown {
+  acc.refuseSync(GET.name);
+  const h = acc.handle();
+  const k = acc.key(key);
+  try {
+    return GET.sync(acc, h, k);
+  } catch (err) {
+    throw toPmemkvError(err);
+  }
+}
+
+/** Slots of a `getManyInto` call/** Slots of a `getManyInto` call (the contract's GET_MANY_SLOTS): the values start at byte 4 * this. */
 export const GET_MANY_SLOTS = 256;
 
 export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
