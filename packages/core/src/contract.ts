@@ -138,20 +138,14 @@ export interface EngineHandle {
    */
   getManyInto?(keys: readonly Bytes[], scratch: Buffer, start: number): number;
   /**
-   * Optional bound get path (all three or none; engines built on @pmemkv/native-pmemobj have
-   * it). `readKeyArea` returns the handle's key area, the same memory on every call: core
-   * writes a key at its start. `newValuePool(bytes)` returns a fresh ArrayBuffer that the
-   * handle copies values into from then on (earlier pools are never written again).
-   * `getBound(keyLength, valueOffset)` reads the key of the area's first `keyLength` bytes and
-   * returns its value's length (-1 when the key is not there), having copied the value into
-   * the current pool at `valueOffset` when it fits in the rest of the pool (nothing is copied
-   * otherwise; core then reads the key another way). Numbers outside the buffers are
-   * INVALID_ARGUMENT. The handle owns the memory of both: nothing JS does with the views
-   * (transferring them, dropping them) can make a later call write where it should not.
+   * Optional fast path of `get` that core tries first: copies the value into the ArrayBuffer
+   * `pool` at `offset` and returns its length, or -1 when the key is not there. When the value
+   * is longer than the rest of the pool nothing is copied and the full length is returned
+   * (core then reads the key another way). An offset beyond the pool is INVALID_ARGUMENT.
+   * Core hands out views of its pools as the values of `buffer`-encoded gets, so the handle
+   * must not keep the pool or its address after the call.
    */
-  readKeyArea?(): Buffer;
-  newValuePool?(bytes: number): ArrayBuffer;
-  getBound?(keyLength: number, valueOffset: number): number;
+  getPooled?(key: Bytes, pool: ArrayBuffer, offset: number): number;
   exists(key: Bytes): boolean;
   /** `true` when the key was there and is now gone; `false` when it was not there. */
   remove(key: Bytes): boolean;

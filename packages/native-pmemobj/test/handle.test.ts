@@ -116,124 +116,59 @@ describe('getInto', () => {
   });
 });
 
-describe('bound reads (readKeyArea, newValuePool, getBound)', () => {
-  const bind = () => {
-    const area = db.readKeyArea();
-    const pool = db.newValuePool(64);
-    return { area, pool, view: Buffer.from(pool) };
-  };
-  const setKey = (area: Buffer, key: string) => area.write(key);
-
-  test('reads the key written into the key area and copies the value into the pool at the offset', () => {
+describe('getPooled', () => {
+  test('copies the value into the pool at the offset and returns its length; -1 when missing', () => {
     db.put('alpha', 'one');
     db.put('beta', '');
-    const { area, view } = bind();
-    expect(area.length).toBe(4096);
-    view.fill(0xee);
-    expect(db.getBound(setKey(area, 'alpha'), 8)).toBe(3);
+    const pool = new ArrayBuffer(64);
+    const view = Buffer.from(pool).fill(0xee);
+    expect(db.getPooled('alpha', pool, 8)).toBe(3);
     expect(view.subarray(8, 11).toString()).toBe('one');
-    expect(view[7]).toBe(0xee);
-    expect(view[11]).toBe(0xee);
-    expect(db.getBound(setKey(area, 'beta'), 0)).toBe(0);
-    expect(db.getBound(setKey(area, 'gamma'), 0)).toBe(-1);
-    // Only the first keyLength bytes are the key: 'alp' is not 'alpha'.
-    setKey(area, 'alpha');
-    expect(db.getBound(3, 0)).toBe(-1);
-  });
-
-  test('every view of the key area is the same memory', () => {
-    db.put('k1', 'v1');
-    const a = db.readKeyArea();
-    const b = db.readKeyArea();
-    db.newValuePool(16);
-    a.write('k1');
-    expect(b.subarray(0, 2).toString()).toBe('k1');
-    expect(db.getBound(2, 0)).toBe(2);
+    expect([view[7], view[11]]).toEqual([0xee, 0xee]);
+    expect(db.getPooled(Buffer.from('alpha'), pool, 61)).toBe(3);
+    expect(view.subarray(61, 64).toString()).toBe('one');
+    expect(db.getPooled('beta', pool, 64)).toBe(0);
+    expect(db.getPooled('gamma', pool, 0)).toBe(-1);
   });
 
   test('a value longer than the rest of the pool is not copied; its length is returned', () => {
     db.put('long', 'x'.repeat(40));
-    const { area, view } = bind();
-    view.fill(0xee);
-    expect(db.getBound(setKey(area, 'long'), 30)).toBe(40);
+    const pool = new ArrayBuffer(64);
+    const view = Buffer.from(pool).fill(0xee);
+    expect(db.getPooled('long', pool, 30)).toBe(40);
+    expect(db.getPooled('long', pool, 64)).toBe(40);
     expect(view.every((b) => b === 0xee)).toBe(true);
-    expect(db.getBound(setKey(area, 'long'), 24)).toBe(40);
+    expect(db.getPooled('long', pool, 24)).toBe(40);
     expect(view.subarray(24, 64).toString()).toBe('x'.repeat(40));
-    expect(db.getBound(setKey(area, 'long'), 64)).toBe(40);
   });
 
-  test('a new pool takes the copies from then on; the old one keeps what it holds', () => {
-    db.put('k', 'first');
-    const { area, view: old } = bind();
-    expect(db.getBound(setKey(area, 'k'), 0)).toBe(5);
-    const next = Buffer.from(db.newValuePool(32));
-    db.put('k', 'second');
-    expect(db.getBound(setKey(area, 'k'), 0)).toBe(6);
-    expect(next.subarray(0, 6).toString()).toBe('second');
-    expect(old.subarray(0, 5).toString()).toBe('first');
+  test('a detached pool has no room: nothing is written, the length is still returned', () => {
+    db.put('k', 'value');
+    const pool = new ArrayBuffer(64);
+    structuredClone(pool, { transfer: [pool] });
+    expect(pool.byteLength).toBe(0);
+    expect(db.getPooled('k', pool, 0)).toBe(5);
+    expect(thrown(() => db.getPooled('k', pool, 1)).code).toBe('INVALID_ARGUMENT');
   });
 
-  test('lengths and offsets outside the buffers, and calls before binding, are INVALID_ARGUMENT', () => {
+  test('what is not an ArrayBuffer or an offset within it is INVALID_ARGUMENT', () => {
     db.put('k', 'v');
-    expect(thrown(() => db.getBound(0, 0)).code).toBe('INVALID_ARGUMENT');
-    db.readKeyArea();
-    expect(thrown(() => db.getBound(0, 0)).message).toContain('newValuePool');
-    const bad: Array<() => unknown> = [
-      () => db.newValuePool(0),
-      () => db.newValuePool(-1),
-      () => db.newValuePool(2 ** 24 + 1),
-      () => db.newValuePool('64' as unknown as number),
-    ];
-    for (const call of bad) expect(thrown(call).code).toBe('INVALID_ARGUMENT');
-    db.newValuePool(16);
+    const pool = new ArrayBuffer(16);
     const calls: Array<() => unknown> = [
-      () => db.getBound(4097, 0),
-      () => db.getBound(-1, 0),
-      () => db.getBound(1, 17),
-      () => db.getBound(1, -1),
-      () => db.getBound('1' as unknown as number, 0),
-      () => (db.getBound as (k: number) => number)(1),
+      () => db.getPooled('k', Buffer.alloc(16) as unknown as ArrayBuffer, 0),
+      () => db.getPooled('k', new SharedArrayBuffer(16) as unknown as ArrayBuffer, 0),
+      () => db.getPooled('k', 'pool' as unknown as ArrayBuffer, 0),
+      () => db.getPooled('k', pool, 17),
+      () => db.getPooled('k', pool, -1),
+      () => db.getPooled('k', pool, '1' as unknown as number),
+      () => db.getPooled(42 as unknown as string, pool, 0),
+      () => (db.getPooled as (k: string, p: ArrayBuffer) => number)('k', pool),
     ];
     for (const call of calls) {
       const e = thrown(call);
       expect([e.code, e.status]).toEqual(['INVALID_ARGUMENT', 4]);
     }
-    expect(db.getBound(4096, 16)).toBe(-1);
-  });
-
-  test('a pool or key area transferred away is never a dangling write', () => {
-    db.put('k', 'value');
-    const area = db.readKeyArea();
-    const pool = db.newValuePool(64);
-    area.write('k');
-    // Node either refuses to detach memory it did not allocate (the views stay) or moves it;
-    // either way the handle's own reference keeps the memory getBound writes to alive.
-    let moved: ArrayBuffer | undefined;
-    try {
-      moved = structuredClone(pool, { transfer: [pool] });
-    } catch {
-      moved = undefined;
-    }
-    expect(db.getBound(1, 0)).toBe(5);
-    const survivor = pool.byteLength > 0 ? pool : moved!;
-    expect(Buffer.from(survivor).subarray(0, 5).toString()).toBe('value');
-    const areaBuffer = area.buffer as ArrayBuffer;
-    try {
-      structuredClone(areaBuffer, { transfer: [areaBuffer] });
-    } catch {
-      // not transferable: nothing to check beyond the read below
-    }
-    expect(db.getBound(1, 0)).toBe(5);
-  });
-
-  test('a closed handle refuses them', () => {
-    const other = fixture.open({ path: path.join(dir, `h${n++}.pool`), size: 8 * MiB, create_if_missing: true });
-    other.readKeyArea();
-    other.newValuePool(8);
-    other.close();
-    for (const call of [() => other.readKeyArea(), () => other.newValuePool(8), () => other.getBound(0, 0)]) {
-      expect(thrown(call).message).toContain('closed');
-    }
+    expect(db.getPooled('k', pool, 16)).toBe(1);
   });
 });
 

@@ -26,9 +26,7 @@ export interface Handle {
   get(key: Bytes): Buffer | undefined;
   getInto(key: Bytes, scratch: Buffer): number;
   getManyInto(keys: readonly Bytes[], scratch: Buffer, start: number): number;
-  readKeyArea(): Buffer;
-  newValuePool(bytes: number): ArrayBuffer;
-  getBound(keyLength: number, valueOffset: number): number;
+  getPooled(key: Bytes, pool: ArrayBuffer, offset: number): number;
   exists(key: Bytes): boolean;
   remove(key: Bytes): boolean;
   count(range: Range | undefined): number;

@@ -13,7 +13,7 @@
 import type { BatchOp, Bytes, Capabilities, EngineHandle, EnginePlugin, KeyRange } from '../contract';
 import { byteLength, type Codec } from '../encodings';
 import { invalidArgument, PmemkvError } from '../errors';
-import { BoundReads } from './bound-reads';
+import { PooledReads } from './pooled-reads';
 
 /** Capabilities as `db.capabilities` shows them: `sync` always present. */
 export type ResolvedCapabilities = Readonly<Capabilities & { readonly sync: boolean }>;
@@ -124,12 +124,12 @@ function checkHandle(plugin: EnginePlugin, caps: ResolvedCapabilities, handle: E
 }
 
 /**
- * The handle's bound get path, or `undefined` when it has none or cannot set one up (a handle
- * out of DRAM for its buffers, say): `get` then takes its other paths, which give the same values.
+ * The handle's pooled get path, or `undefined` when it has none or its first pool cannot be
+ * allocated: `get` then takes its other paths, which give the same values.
  */
-function boundReads(handle: EngineHandle, values: Codec<unknown>): BoundReads | undefined {
+function pooledReads(handle: EngineHandle, values: Codec<unknown>): PooledReads | undefined {
   try {
-    return BoundReads.of(handle, values);
+    return PooledReads.of(handle, values);
   } catch {
     return undefined;
   }
@@ -145,8 +145,8 @@ export class Access<K, V> {
   readonly walkMode: WalkMode;
   /** Reused by sync `get` (see SCRATCH_BYTES). */
   readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-  /** The bound get path, when the handle has one (see bound-reads.ts). */
-  readonly bound: BoundReads | undefined;
+  /** The pooled get path, when the handle has one (see pooled-reads.ts). */
+  readonly pooled: PooledReads | undefined;
 
   constructor(plugin: EnginePlugin, handle: EngineHandle, keys: Codec<K>, values: Codec<V>) {
     this.plugin = plugin;
@@ -156,7 +156,7 @@ export class Access<K, V> {
     this.keys = keys;
     this.values = values;
     this.walkMode = this.caps.sorted ? 'sorted' : walksUnordered(this.caps, handle) ? 'unordered' : 'whole';
-    this.bound = this.caps.sync ? boundReads(handle, values) : undefined;
+    this.pooled = this.caps.sync ? pooledReads(handle, values) : undefined;
   }
 
   get engine(): string {

@@ -15,7 +15,7 @@ import type { AsyncEngineHandle, BatchOp, Bytes, EngineHandle, KeyRange } from '
 import { PmemkvError, toPmemkvError } from '../errors';
 import { RANGES, SCRATCH_BYTES, type Access } from './access';
 import { batchAsync, batchSync } from './batch-encoding';
-import { NOT_TAKEN } from './bound-reads';
+import { NOT_TAKEN } from './pooled-reads';
 
 // Ops are shared by databases of every encoding: they see an Access of any key and value type.
 type AnyAccess = Access<any, any>;
@@ -101,9 +101,9 @@ export const GET: Op<[key: unknown], Bytes, unknown> = {
   name: 'get',
   prepare: (acc, key) => acc.key(key),
   sync: (acc, h, k) => {
-    const bound = acc.bound;
-    if (bound !== undefined) {
-      const v = bound.get(k, acc.values);
+    const pooled = acc.pooled;
+    if (pooled !== undefined) {
+      const v = pooled.get(k, acc.values);
       if (v !== NOT_TAKEN) return v;
     }
     if (h.getInto !== undefined) {

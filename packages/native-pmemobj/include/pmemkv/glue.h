@@ -9,8 +9,7 @@
 // compile time. The addon then exports `open(config) -> handle`, `descriptor` (what
 // `nativeEngine()` in @pmemkv/native-pmemobj/plugin builds the JS plugin from) and `livePaths()`.
 //
-// Handle methods: put, get, getInto, getManyInto, readKeyArea/newValuePool/getBound (the bound
-// read path, glue/read_buffers.h), exists, remove, count, scan (sorted engines),
+// Handle methods: put, get, getInto, getPooled, getManyInto, exists, remove, count, scan (sorted engines),
 // scanUnordered (unsorted engines), batch, batchEncoded, defrag, close, and `async` with the Promise twins
 // of put, get, exists, remove, count, scan/scanUnordered, batch, defrag.
 // Keys and values are Buffers/Uint8Arrays (any ArrayBufferView: its bytes, read in place during
@@ -64,7 +63,6 @@
 #include "glue/async.h"
 #include "glue/config.h"
 #include "glue/errors.h"
-#include "glue/read_buffers.h"
 #include "glue/handle.h"
 #include "glue/registry.h"
 #undef PMEMKV_GLUE_INTERNAL
@@ -100,9 +98,7 @@ inline Napi::Object MakeHandle(Napi::Env env, std::shared_ptr<LiveEngine> live) 
     DefineMethod<1, Get>(env, object, "get", handle);
     DefineMethod<2, GetInto>(env, object, "getInto", handle);
     DefineMethod<3, GetManyInto>(env, object, "getManyInto", handle);
-    DefineMethod<0, ReadKeyArea>(env, object, "readKeyArea", handle);
-    DefineMethod<1, NewValuePool>(env, object, "newValuePool", handle);
-    DefineMethod<2, GetBound>(env, object, "getBound", handle);
+    DefineMethod<3, GetPooled>(env, object, "getPooled", handle);
     DefineMethod<1, Exists>(env, object, "exists", handle);
     DefineMethod<1, Remove>(env, object, "remove", handle);
     DefineMethod<1, Count>(env, object, "count", handle);

@@ -45,19 +45,20 @@ class BytesArg {
   // False when `v` is neither a string nor an ArrayBufferView.
   bool Decode(Napi::Value v) {
     napi_env env = v.Env();
-    napi_valuetype t;
-    if (napi_typeof(env, v, &t) != napi_ok) return false;
-    if (t == napi_string) return DecodeString(env, v);
-    if (t != napi_object) return false;
     // Node's napi_get_buffer_info accepts every ArrayBufferView (Buffer, Uint8Array, any
-    // TypedArray, DataView) and gives the bytes of the view. Napi::Buffer would also query
-    // the view as a TypedArray first (and refuse a DataView), hence the C call.
+    // TypedArray, DataView), gives the bytes of the view, and refuses anything else without
+    // throwing; asked first, it spares the common Buffer key a napi_typeof. Napi::Buffer would
+    // also query the view as a TypedArray first (and refuse a DataView), hence the C call.
     void* data = nullptr;
     size_t size = 0;
-    if (napi_get_buffer_info(env, v, &data, &size) != napi_ok) return false;
-    data_ = size == 0 ? "" : static_cast<const char*>(data);
-    size_ = size;
-    return true;
+    if (napi_get_buffer_info(env, v, &data, &size) == napi_ok) {
+      data_ = size == 0 ? "" : static_cast<const char*>(data);
+      size_ = size;
+      return true;
+    }
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok) return false;
+    return t == napi_string && DecodeString(env, v);
   }
 
   Slice slice() const noexcept { return Slice(data_, size_); }

@@ -18,7 +18,6 @@
 #include "../status.h"
 #include "args.h"
 #include "errors.h"
-#include "read_buffers.h"
 #include "registry.h"
 
 namespace pmemkv {
@@ -128,7 +127,6 @@ struct Handle {
   std::shared_ptr<InFlight> inflight = std::make_shared<InFlight>();
   Completion* completion = nullptr;  // created on the first executor job
   uint32_t functions = 0;            // JS functions that carry this Handle; it dies with the last
-  ReadBuffers read;                  // the bound read path's key area and current value pool
 
   Status GetCompletion(napi_env env, Completion** out) {
     if (completion == nullptr) {
@@ -294,62 +292,38 @@ PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(out.size()));
 }
 
-// readKeyArea(): Buffer. This handle's key area (kKeyAreaBytes), the same memory on every call:
-// core writes a key at its start and passes the key's length to getBound.
-inline Napi::Value ReadKeyArea(const Args<0>& info) {
-  EngineOf(info);
-  ReadBuffers& read = info.handle()->read;
-  if (read.key_area.get() == nullptr) {
-    SharedBlock* block = SharedBlock::New(kKeyAreaBytes);
-    if (block == nullptr) Throw(info.Env(), Status::OutOfMemory("out of memory (DRAM) for the key area"));
-    read.key_area.Reset(block);
-  }
+// A value length (or -1) as a JS number: a small integer when it is one (the common case, and
+// cheaper for V8 to make than a double).
+inline Napi::Value LengthValue(napi_env env, int64_t n) {
   napi_value out = nullptr;
-  if (read.key_area.get()->Expose(info.Env(), true, &out) != napi_ok) throw Napi::Error::New(info.Env());
-  return Napi::Value(info.Env(), out);
+  napi_status s = n <= INT32_MAX ? napi_create_int32(env, static_cast<int32_t>(n), &out)
+                                 : napi_create_double(env, static_cast<double>(n), &out);
+  if (s != napi_ok) throw Napi::Error::New(env);
+  return Napi::Value(env, out);
 }
 
-// newValuePool(bytes): ArrayBuffer. A fresh pool of `bytes` (1 to kMaxValuePoolBytes) that
-// getBound copies values into from now on. The previous pool is never written again; views of
-// it stay valid as long as JS keeps them.
-inline Napi::Value NewValuePool(const Args<1>& info) {
-  EngineOf(info);
-  uint32_t bytes = 0;
-  if (napi_get_value_uint32(info.Env(), info[0], &bytes) != napi_ok || bytes == 0 || bytes > kMaxValuePoolBytes)
-    Throw(info.Env(), Status::InvalidArgument("newValuePool() takes a size of 1 to " + std::to_string(kMaxValuePoolBytes) + " bytes"));
-  SharedBlock* block = SharedBlock::New(bytes);
-  if (block == nullptr) Throw(info.Env(), Status::OutOfMemory("out of memory (DRAM) for a value pool"));
-  napi_value out = nullptr;
-  if (block->Expose(info.Env(), false, &out) != napi_ok) {
-    block->Unref();
-    throw Napi::Error::New(info.Env());
-  }
-  info.handle()->read.pool.Reset(block);
-  return Napi::Value(info.Env(), out);
-}
-
-// getBound(keyLength, valueOffset): value length, or -1 when missing. The key is the first
-// keyLength bytes of the key area; the value is copied into the current pool at valueOffset
-// when it fits in the rest of the pool, and nothing is copied otherwise (its length is still
-// returned). Both numbers are checked against the blocks' sizes: no call can reach outside them.
-PMEMKV_GLUE_HOT Napi::Value GetBound(const Args<2>& info) {
+// getPooled(key, pool, offset): value length, or -1 when missing. `pool` is an ArrayBuffer that
+// core hands out views of: the value is copied into it at `offset` when it fits in the rest of
+// the pool, and nothing is copied otherwise (its length is still returned; a detached pool has
+// no room). The pool's address is taken on every call, never kept, so no pool that JS drops or
+// transfers can be written afterwards. REQUIRES: the pool does not overlap key.
+PMEMKV_GLUE_HOT Napi::Value GetPooled(const Args<3>& info) {
   LiveEngine* live = EngineOf(info);
   napi_env env = info.Env();
-  ReadBuffers& read = info.handle()->read;
-  SharedBlock* const keys = read.key_area.get();
-  SharedBlock* const pool = read.pool.get();
-  if (keys == nullptr || pool == nullptr)
-    Throw(env, Status::InvalidArgument("getBound() needs readKeyArea() and newValuePool() first"));
-  uint32_t key_length = 0, offset = 0;
-  if (napi_get_value_uint32(env, info[0], &key_length) != napi_ok || key_length > keys->size())
-    Throw(env, Status::InvalidArgument("keyLength must be a number of bytes within the key area (" + std::to_string(keys->size()) + ")"));
-  if (napi_get_value_uint32(env, info[1], &offset) != napi_ok || offset > pool->size())
-    Throw(env, Status::InvalidArgument("valueOffset must be an offset within the value pool (" + std::to_string(pool->size()) + ")"));
-  CopyReceiver out(pool->data() + offset, pool->size() - offset);
-  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(Slice(keys->data(), key_length), out); });
-  if (s.IsNotFound()) return Napi::Number::New(env, -1);
+  BytesArg key;
+  if (!key.Decode(info[0])) Throw(env, NotBytes("key"));
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, info[1], &data, &length) != napi_ok)
+    Throw(env, Status::InvalidArgument("pool must be an ArrayBuffer"));
+  uint32_t offset = 0;
+  if (napi_get_value_uint32(env, info[2], &offset) != napi_ok || offset > length)
+    Throw(env, Status::InvalidArgument("offset must be a number of bytes within the pool (" + std::to_string(length) + ")"));
+  CopyReceiver out(static_cast<char*>(data) + offset, length - offset);
+  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
+  if (s.IsNotFound()) return LengthValue(env, -1);
   if (!s.ok()) Throw(env, s);
-  return Napi::Number::New(env, static_cast<double>(out.size()));
+  return LengthValue(env, static_cast<int64_t>(out.size()));
 }
 
 // getManyInto(keys, scratch, start): reads keys[start], keys[start + 1], ... into scratch and

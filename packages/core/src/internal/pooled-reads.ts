@@ -1,0 +1,79 @@
+/**
+ * DO NOT IMPORT FROM OUTSIDE @pmemkv/core (not public API).
+ *
+ * The pooled get path, for handles that have `getPooled` (the engines built on
+ * @pmemkv/native-pmemobj): the engine copies the value straight into a value pool, and a
+ * `buffer`-encoded value is returned as a view of that pool, the way `Buffer.allocUnsafe` hands
+ * out views of Node's pool. So a get costs the lookup, one copy of the value and one small
+ * object, instead of an allocation and a second copy per value.
+ *
+ * Pools: ArrayBuffers of POOL_BYTES that V8 owns (a pool is freed by the garbage collector once
+ * no view of it is left, as any Buffer's memory), carved front to back at 8-byte aligned
+ * offsets and replaced when less than ROOM is left, so a value of up to ROOM bytes always
+ * fits. A value that did not fit (longer than what was left) is not copied: the caller reads
+ * it another way. Values of other encodings are decoded (copied) out of one reused pool at
+ * offset 0. A returned Buffer keeps its pool alive, as a Buffer of Node's pool does.
+ *
+ * Thread-safety: belongs to the JS thread of its Access.
+ */
+import type { Bytes, EngineHandle } from '../contract';
+import type { Codec } from '../encodings';
+
+/** A handle with the pooled get path (contract.ts, EngineHandle.getPooled). */
+type PooledHandle = Required<Pick<EngineHandle, 'getPooled'>>;
+
+/** Returned by `PooledReads.get` when the value did not fit (the caller reads it another way). */
+export const NOT_TAKEN: unique symbol = Symbol('not taken');
+
+const POOL_BYTES = 64 * 1024;
+const ROOM = 4096;
+
+function newPool(): ArrayBuffer {
+  // Not zero-filled: every byte a view shows was written by the engine first.
+  const b = Buffer.allocUnsafeSlow(POOL_BYTES);
+  return b.byteOffset === 0 && b.buffer.byteLength === POOL_BYTES ? (b.buffer as ArrayBuffer) : new ArrayBuffer(POOL_BYTES);
+}
+
+export class PooledReads {
+  readonly #h: PooledHandle;
+  /** Whether values are handed out as views of the pool (the `buffer` encoding). */
+  readonly #views: boolean;
+  #pool: ArrayBuffer;
+  /** A Buffer over the whole current pool, for codecs that copy. */
+  #poolBuffer: Buffer;
+  #offset = 0;
+
+  /** The pooled path of `h`, or `undefined` when the handle does not have one. */
+  static of(h: EngineHandle, values: Codec<unknown>): PooledReads | undefined {
+    return typeof h.getPooled === 'function' ? new PooledReads(h as PooledHandle, values) : undefined;
+  }
+
+  private constructor(h: PooledHandle, values: Codec<unknown>) {
+    this.#h = h;
+    this.#views = values.name === 'buffer';
+    this.#pool = newPool();
+    this.#poolBuffer = Buffer.from(this.#pool);
+  }
+
+  /** The value of `key` decoded by `values`, `undefined` when missing, or NOT_TAKEN. */
+  get(key: Bytes, values: Codec<unknown>): unknown {
+    if (!this.#views) {
+      const n = this.#h.getPooled(key, this.#pool, 0);
+      if (n < 0) return undefined;
+      return n <= POOL_BYTES ? values.decode(this.#poolBuffer, n, 0) : NOT_TAKEN;
+    }
+    if (POOL_BYTES - this.#offset < ROOM) this.#replacePool();
+    const offset = this.#offset;
+    const n = this.#h.getPooled(key, this.#pool, offset);
+    if (n < 0) return undefined;
+    if (n > POOL_BYTES - offset) return NOT_TAKEN;
+    this.#offset = (offset + n + 7) & ~7;
+    return Buffer.from(this.#pool, offset, n);
+  }
+
+  #replacePool(): void {
+    this.#pool = newPool();
+    this.#poolBuffer = Buffer.from(this.#pool);
+    this.#offset = 0;
+  }
+}
