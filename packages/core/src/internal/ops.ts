@@ -133,7 +133,7 @@ export function getSync(acc: AnyAccess, key: unknown): unknown {
   }
 }
 
-/** Slots of a `getManyInto` call/** Slots of a `getManyInto` call (the contract's GET_MANY_SLOTS): the values start at byte 4 * this. */
+/** Slots of a `getManyInto` call (the contract's GET_MANY_SLOTS): the values start at byte 4 * this. */
 export const GET_MANY_SLOTS = 256;
 
 export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {

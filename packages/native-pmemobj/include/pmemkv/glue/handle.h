@@ -274,6 +274,16 @@ PMEMKV_GLUE_HOT Napi::Value Get(const Args<1>& info) {
   return Napi::Value(info.Env(), out.result());
 }
 
+// A value length (or -1) as a JS number: a small integer when it is one (the common case, and
+// cheaper for V8 to make than a double).
+inline Napi::Value LengthValue(napi_env env, int64_t n) {
+  napi_value out = nullptr;
+  napi_status s = n <= INT32_MAX ? napi_create_int32(env, static_cast<int32_t>(n), &out)
+                                 : napi_create_double(env, static_cast<double>(n), &out);
+  if (s != napi_ok) throw Napi::Error::New(env);
+  return Napi::Value(env, out);
+}
+
 // getInto(key, scratch): value length, or -1 when missing. A value longer than scratch is not
 // copied (its length is returned). REQUIRES: scratch does not overlap key.
 PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
@@ -287,19 +297,9 @@ PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
     Throw(info.Env(), Status::InvalidArgument("scratch must be a Buffer"));
   CopyReceiver out(static_cast<char*>(dst), capacity);
   Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
-  if (s.IsNotFound()) return Napi::Number::New(info.Env(), -1);
+  if (s.IsNotFound()) return LengthValue(info.Env(), -1);
   if (!s.ok()) Throw(info.Env(), s);
-  return Napi::Number::New(info.Env(), static_cast<double>(out.size()));
-}
-
-// A value length (or -1) as a JS number: a small integer when it is one (the common case, and
-// cheaper for V8 to make than a double).
-inline Napi::Value LengthValue(napi_env env, int64_t n) {
-  napi_value out = nullptr;
-  napi_status s = n <= INT32_MAX ? napi_create_int32(env, static_cast<int32_t>(n), &out)
-                                 : napi_create_double(env, static_cast<double>(n), &out);
-  if (s != napi_ok) throw Napi::Error::New(env);
-  return Napi::Value(env, out);
+  return LengthValue(info.Env(), static_cast<int64_t>(out.size()));
 }
 
 // getPooled(key, pool, offset): value length, or -1 when missing. `pool` is an ArrayBuffer that
