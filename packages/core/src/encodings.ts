@@ -81,6 +81,11 @@ const buffer: Codec<Buffer> = {
   adopt: (buf) => buf,
 };
 
+/** Whether `codec` is the built-in `buffer` codec (a custom encoding may be named 'buffer' too). */
+export function isBufferCodec(codec: Codec<unknown>): boolean {
+  return codec === (buffer as Codec<unknown>);
+}
+
 const json: Codec<unknown> = {
   name: 'json',
   encode: (value, what) => {

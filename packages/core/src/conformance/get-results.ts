@@ -3,7 +3,8 @@
  * that returned Buffers view): every returned Buffer stays the caller's across thousands of
  * later gets, values larger than a pool's room read the same as small ones, keys of every
  * length up to and past 4 KiB (Buffers, Uint8Arrays, strings of 1- to 4-byte characters) read
- * their own values, and utf8 and json values decode.
+ * their own values, and utf8, json and custom values decode (a custom encoding by its own
+ * decode, even when it is named 'buffer').
  */
 import { describe, expect } from '@jest/globals';
 import type { Suite } from './suite';
@@ -94,7 +95,7 @@ export function getResults(s: Suite): void {
       expect(db.get('é'.repeat(1364))).toBeUndefined();
     });
 
-    s.test('utf8 and json values decode the same after many reads', () => {
+    s.test('utf8, json and custom values decode the same after many reads', () => {
       const text = s.pool.fresh({ valueEncoding: 'utf8' }, 'text');
       const json = s.pool.fresh({ valueEncoding: 'json' }, 'json');
       const n = 300;
@@ -117,6 +118,11 @@ export function getResults(s: Suite): void {
       for (let i = 0; i < n; i++) {
         expect(json.get(shape.key(`d${i}`))).toEqual({ i, s: 'ü'.repeat(i % 7), a: [i, i + 1] });
       }
+      // A custom encoding is decoded by its own decode, whatever it is named.
+      const named = { name: 'buffer', encode: (v: string) => Buffer.from(v), decode: (b: Buffer) => ({ text: b.toString() }) };
+      const custom = s.pool.fresh({ valueEncoding: named } as never, 'custom');
+      custom.put(shape.key('c'), 'payload' as never);
+      expect(custom.get(shape.key('c'))).toEqual({ text: 'payload' });
     });
   });
 }

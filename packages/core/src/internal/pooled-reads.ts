@@ -17,7 +17,7 @@
  * Thread-safety: belongs to the JS thread of its Access.
  */
 import type { Bytes, EngineHandle } from '../contract';
-import type { Codec } from '../encodings';
+import { isBufferCodec, type Codec } from '../encodings';
 
 /** A handle with the pooled get path (contract.ts, EngineHandle.getPooled). */
 type PooledHandle = Required<Pick<EngineHandle, 'getPooled'>>;
@@ -50,7 +50,7 @@ export class PooledReads {
 
   private constructor(h: PooledHandle, values: Codec<unknown>) {
     this.#h = h;
-    this.#views = values.name === 'buffer';
+    this.#views = isBufferCodec(values);
     this.#pool = newPool();
     this.#poolBuffer = Buffer.from(this.#pool);
   }
