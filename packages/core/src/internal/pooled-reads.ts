@@ -10,9 +10,9 @@
  * Pools: ArrayBuffers of POOL_BYTES that V8 owns (a pool is freed by the garbage collector once
  * no view of it is left, as any Buffer's memory), carved front to back at 8-byte aligned
  * offsets and replaced when less than ROOM is left, so a value of up to ROOM bytes always
- * fits. A value that did not fit (longer than what was left) is not copied: the caller reads
- * it another way. Values of other encodings are decoded (copied) out of one reused pool at
- * offset 0. A returned Buffer keeps its pool alive, as a Buffer of Node's pool does.
+ * fits. A longer value that did not fit in what was left is read again into a Buffer of its
+ * own (#exact). Values of other encodings are decoded (copied) out of one reused pool at offset
+ * 0. A returned Buffer keeps its pool alive, as a Buffer of Node's pool does.
  *
  * Thread-safety: belongs to the JS thread of its Access.
  */
@@ -22,11 +22,12 @@ import { isBufferCodec, type Codec } from '../encodings';
 /** A handle with the pooled get path (contract.ts, EngineHandle.getPooled). */
 type PooledHandle = Required<Pick<EngineHandle, 'getPooled'>>;
 
-/** Returned by `PooledReads.get` when the value did not fit (the caller reads it another way). */
+/** Returned by `PooledReads.get` when a value kept changing size under it (the caller reads it another way). */
 export const NOT_TAKEN: unique symbol = Symbol('not taken');
 
 const POOL_BYTES = 64 * 1024;
 const ROOM = 4096;
+const EXACT_TRIES = 3;
 
 function newPool(): ArrayBuffer {
   // Not zero-filled: every byte a view shows was written by the engine first.
@@ -60,15 +61,35 @@ export class PooledReads {
     if (!this.#views) {
       const n = this.#h.getPooled(key, this.#pool, 0);
       if (n < 0) return undefined;
-      return n <= POOL_BYTES ? values.decode(this.#poolBuffer, n, 0) : NOT_TAKEN;
+      if (n <= POOL_BYTES) return values.decode(this.#poolBuffer, n, 0);
+      const own = this.#exact(key, n);
+      return own === undefined || own === NOT_TAKEN ? own : values.adopt(own);
     }
     if (POOL_BYTES - this.#offset < ROOM) this.#replacePool();
     const offset = this.#offset;
     const n = this.#h.getPooled(key, this.#pool, offset);
     if (n < 0) return undefined;
-    if (n > POOL_BYTES - offset) return NOT_TAKEN;
+    if (n > POOL_BYTES - offset) return this.#exact(key, n);
     this.#offset = (offset + n + 7) & ~7;
     return Buffer.from(this.#pool, offset, n);
+  }
+
+  /**
+   * A value that did not fit where it was offered (longer than ROOM), read again into a Buffer
+   * of its own length: one more lookup, no second copy, and no pool pinned by a large value.
+   * Another thread may change the value in between; it is read until it fits, EXACT_TRIES
+   * times at most (then NOT_TAKEN).
+   */
+  #exact(key: Bytes, length: number): Buffer | undefined | typeof NOT_TAKEN {
+    let n = length;
+    for (let i = 0; i < EXACT_TRIES; i++) {
+      const own = Buffer.allocUnsafeSlow(n);
+      const got = this.#h.getPooled(key, own.buffer as ArrayBuffer, own.byteOffset);
+      if (got < 0) return undefined;
+      if (got <= n) return got === n ? own : own.subarray(0, got);
+      n = got;
+    }
+    return NOT_TAKEN;
   }
 
   #replacePool(): void {
