@@ -103,7 +103,7 @@ export const GET: Op<[key: unknown], Bytes, unknown> = {
   sync: (acc, h, k) => {
     const pooled = acc.pooled;
     if (pooled !== undefined) {
-      const v = pooled.get(k, acc.values);
+      const v = pooled.get(k);
       if (v !== NOT_TAKEN) return v;
     }
     if (h.getInto !== undefined) {

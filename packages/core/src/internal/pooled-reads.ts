@@ -37,11 +37,13 @@ function newPool(): ArrayBuffer {
 
 export class PooledReads {
   readonly #h: PooledHandle;
-  /** Whether values are handed out as views of the pool (the `buffer` encoding). */
-  readonly #views: boolean;
+  readonly #values: Codec<unknown>;
+  /**
+   * A Buffer over the pool for codecs that copy (their pool is never replaced), or undefined
+   * when values are handed out as views of the pool (the `buffer` encoding).
+   */
+  readonly #poolBuffer: Buffer | undefined;
   #pool: ArrayBuffer;
-  /** A Buffer over the whole current pool, for codecs that copy. */
-  #poolBuffer: Buffer;
   #offset = 0;
 
   /** The pooled path of `h`, or `undefined` when the handle does not have one. */
@@ -51,19 +53,20 @@ export class PooledReads {
 
   private constructor(h: PooledHandle, values: Codec<unknown>) {
     this.#h = h;
-    this.#views = isBufferCodec(values);
+    this.#values = values;
     this.#pool = newPool();
-    this.#poolBuffer = Buffer.from(this.#pool);
+    this.#poolBuffer = isBufferCodec(values) ? undefined : Buffer.from(this.#pool);
   }
 
-  /** The value of `key` decoded by `values`, `undefined` when missing, or NOT_TAKEN. */
-  get(key: Bytes, values: Codec<unknown>): unknown {
-    if (!this.#views) {
+  /** The value of `key` decoded by the value codec, `undefined` when missing, or NOT_TAKEN. */
+  get(key: Bytes): unknown {
+    const copying = this.#poolBuffer;
+    if (copying !== undefined) {
       const n = this.#h.getPooled(key, this.#pool, 0);
       if (n < 0) return undefined;
-      if (n <= POOL_BYTES) return values.decode(this.#poolBuffer, n, 0);
+      if (n <= POOL_BYTES) return this.#values.decode(copying, n, 0);
       const own = this.#exact(key, n);
-      return own === undefined || own === NOT_TAKEN ? own : values.adopt(own);
+      return own === undefined || own === NOT_TAKEN ? own : this.#values.adopt(own);
     }
     if (POOL_BYTES - this.#offset < ROOM) this.#replacePool();
     const offset = this.#offset;
@@ -94,7 +97,6 @@ export class PooledReads {
 
   #replacePool(): void {
     this.#pool = newPool();
-    this.#poolBuffer = Buffer.from(this.#pool);
     this.#offset = 0;
   }
 }

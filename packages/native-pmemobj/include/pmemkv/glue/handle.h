@@ -284,6 +284,16 @@ inline Napi::Value LengthValue(napi_env env, int64_t n) {
   return Napi::Value(env, out);
 }
 
+// The get of getInto and getPooled: copies the value of `key` to dst when it fits in
+// `capacity` bytes and returns its length (-1 when missing) as a JS number.
+PMEMKV_GLUE_HOT Napi::Value CopyValue(napi_env env, LiveEngine* live, const BytesArg& key, char* dst, size_t capacity) {
+  CopyReceiver out(dst, capacity);
+  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
+  if (s.IsNotFound()) return LengthValue(env, -1);
+  if (!s.ok()) Throw(env, s);
+  return LengthValue(env, static_cast<int64_t>(out.size()));
+}
+
 // getInto(key, scratch): value length, or -1 when missing. A value longer than scratch is not
 // copied (its length is returned). REQUIRES: scratch does not overlap key.
 PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
@@ -295,11 +305,7 @@ PMEMKV_GLUE_HOT Napi::Value GetInto(const Args<2>& info) {
   size_t capacity = 0;
   if (napi_get_buffer_info(info.Env(), info[1], &dst, &capacity) != napi_ok)
     Throw(info.Env(), Status::InvalidArgument("scratch must be a Buffer"));
-  CopyReceiver out(static_cast<char*>(dst), capacity);
-  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
-  if (s.IsNotFound()) return LengthValue(info.Env(), -1);
-  if (!s.ok()) Throw(info.Env(), s);
-  return LengthValue(info.Env(), static_cast<int64_t>(out.size()));
+  return CopyValue(info.Env(), live, key, static_cast<char*>(dst), capacity);
 }
 
 // getPooled(key, pool, offset): value length, or -1 when missing. `pool` is an ArrayBuffer that
@@ -319,11 +325,7 @@ PMEMKV_GLUE_HOT Napi::Value GetPooled(const Args<3>& info) {
   uint32_t offset = 0;
   if (napi_get_value_uint32(env, info[2], &offset) != napi_ok || offset > length)
     Throw(env, Status::InvalidArgument("offset must be a number of bytes within the pool (" + std::to_string(length) + ")"));
-  CopyReceiver out(static_cast<char*>(data) + offset, length - offset);
-  Status s = live->Call(CallKind::kRead, [&](Engine& e) { return e.Get(key.slice(), out); });
-  if (s.IsNotFound()) return LengthValue(env, -1);
-  if (!s.ok()) Throw(env, s);
-  return LengthValue(env, static_cast<int64_t>(out.size()));
+  return CopyValue(env, live, key, static_cast<char*>(data) + offset, length - offset);
 }
 
 // getManyInto(keys, scratch, start): reads keys[start], keys[start + 1], ... into scratch and
