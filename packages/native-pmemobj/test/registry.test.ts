@@ -149,6 +149,42 @@ describe('worker_threads', () => {
   });
 });
 
+describe('worker teardown', () => {
+  // A serialized engine settles async work through a thread-safe function of the worker's
+  // environment, which Node frees when the worker exits; the executor thread may still be
+  // releasing its hold on it then. Run in a child process so that a crash is a result here.
+  test('workers that exit as soon as their async writes settle do not crash the process', () => {
+    const file = fresh();
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const addon = require(${JSON.stringify(FIXTURE_ADDON)});
+      const file = ${JSON.stringify(file)};
+      const db = addon.open({ path: file, size: ${8 * MiB}, create_if_missing: true });
+      const code = \`const { workerData } = require('node:worker_threads');
+        const addon = require(workerData.addon);
+        const db = addon.open({ path: workerData.file });
+        (async () => {
+          for (let i = 0; i < 20; i++) await db.async.put(workerData.prefix + i, 'v');
+          db.close();
+          process.exit(0);
+        })();\`;
+      let started = 0;
+      const one = () => new Promise((resolve, reject) => {
+        const w = new Worker(code, { eval: true, workerData: { addon: ${JSON.stringify(FIXTURE_ADDON)}, file, prefix: 'w' + started++ + '-' } });
+        w.on('error', reject);
+        w.on('exit', resolve);
+      });
+      const lane = async () => { while (started < 120) await one(); };
+      Promise.all([lane(), lane(), lane(), lane()]).then(() => {
+        process.stdout.write(String(db.count(undefined)));
+        db.close();
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(Number(r.stdout)).toBe(120 * 20);
+  });
+});
+
 describe('garbage collection', () => {
   test('a handle that is never closed releases the engine once collected', () => {
     const file = fresh();

@@ -145,7 +145,7 @@ class QueuedJob final : public Job {
       : op_(std::move(op)),
         live_(std::move(live)),
         inflight_(std::move(inflight)),
-        tsfn_(completion->function()),
+        gate_(completion->gate()),
         deferred_(deferred) {}
 
   // Runs on the executor thread.
@@ -154,7 +154,7 @@ class QueuedJob final : public Job {
     status_ = live_->Call(op->kind(), [op](Engine& e) { return op->Run(e); });
     live_.reset();  // may destroy the engine and stop this executor (it then ends by itself)
     inflight_->Leave();
-    if (!Completion::Post(tsfn_, this)) delete this;  // the environment is gone: nothing to settle
+    if (!Completion::Post(gate_, this)) delete this;  // the environment is gone: nothing to settle
   }
 
   // Runs on the JS thread, from the Completion.
@@ -164,14 +164,18 @@ class QueuedJob final : public Job {
   std::unique_ptr<AsyncOp> op_;
   std::shared_ptr<LiveEngine> live_;
   std::shared_ptr<InFlight> inflight_;
-  const napi_threadsafe_function tsfn_;  // of the handle's Completion
+  const std::shared_ptr<CompletionGate> gate_;  // of the handle's Completion
   Napi::Promise::Deferred deferred_;
   Status status_;
 };
 
-inline bool Completion::Post(napi_threadsafe_function tsfn, QueuedJob* job) noexcept {
-  const bool posted = napi_call_threadsafe_function(tsfn, job, napi_tsfn_nonblocking) == napi_ok;
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);  // the job's acquire
+// `gate` is taken by value: once the function has the job, the JS thread may settle and delete
+// it (and the job's own reference to the gate) before the release below.
+inline bool Completion::Post(std::shared_ptr<CompletionGate> gate, QueuedJob* job) noexcept {
+  std::lock_guard<std::mutex> lock(gate->mutex);
+  if (gate->tsfn == nullptr) return false;  // finalized: the environment is gone
+  const bool posted = napi_call_threadsafe_function(gate->tsfn, job, napi_tsfn_nonblocking) == napi_ok;
+  napi_release_threadsafe_function(gate->tsfn, napi_tsfn_release);  // the job's acquire
   return posted;
 }
 

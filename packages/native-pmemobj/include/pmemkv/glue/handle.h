@@ -54,10 +54,22 @@ class QueuedJob;
 // while jobs are pending (like libuv work), and each pending job holds an acquire on it, so it
 // outlives its handle until the last job is settled.
 //
+// Node deletes a thread-safe function when its environment is torn down even while other
+// threads still hold acquires on it (a worker that exits while an executor thread is between
+// handing a job over and releasing its acquire). So executor threads reach the function only
+// through its CompletionGate, under the gate's mutex, and the function's finalizer closes the
+// gate under the same mutex before Node frees the function: after that no thread touches it.
+//
 // Lifetime: owned jointly by the handle and the thread-safe function, on the JS thread. The
 // function is finalized after the handle released it and every job did, or earlier when the
 // environment is torn down; whichever of the two goes last deletes the Completion, and the
-// handle never releases a function that was already finalized.
+// handle never releases a function that was already finalized. The gate is shared with the
+// jobs, which may outlive both.
+struct CompletionGate {
+  std::mutex mutex;
+  napi_threadsafe_function tsfn = nullptr;  // GUARDED_BY(mutex); null once finalized
+};
+
 class Completion {
  public:
   // Runs on the JS thread.
@@ -71,13 +83,14 @@ class Completion {
       return Status::Unknown("cannot create the completion queue of async work");
     }
     napi_unref_threadsafe_function(env, c->tsfn_);
+    c->gate_->tsfn = c->tsfn_;  // no other thread has the gate yet
     *out = c;
     return Status::OK();
   }
 
   // A job is about to be queued. Runs on the JS thread.
   Status Begin(napi_env env) {
-    if (napi_acquire_threadsafe_function(tsfn_) != napi_ok) return Status::Unknown("the environment is closing");
+    if (finalized_ || napi_acquire_threadsafe_function(tsfn_) != napi_ok) return Status::Unknown("the environment is closing");
     if (pending_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
     return Status::OK();
   }
@@ -86,11 +99,11 @@ class Completion {
     napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
     Finished(env);
   }
-  // Hands a finished job to the JS thread through `tsfn` (this Completion's function, kept by
-  // the job: the job's acquire keeps the function alive, not this object) and drops the
-  // job's acquire. Any thread. False when the environment is gone (the job is not taken then).
-  static bool Post(napi_threadsafe_function tsfn, QueuedJob* job) noexcept;
-  napi_threadsafe_function function() const noexcept { return tsfn_; }
+  // Hands a finished job to the JS thread through `gate` (this Completion's, kept by the job:
+  // the job's acquire keeps the function alive, not this object) and drops the job's acquire.
+  // Any thread. False when the environment is gone (the job is not taken then).
+  static bool Post(std::shared_ptr<CompletionGate> gate, QueuedJob* job) noexcept;
+  const std::shared_ptr<CompletionGate>& gate() const noexcept { return gate_; }
   // The handle is gone. Runs on the JS thread.
   void Release() {
     handle_gone_ = true;
@@ -108,11 +121,16 @@ class Completion {
   static void CallJs(napi_env env, napi_value, void* context, void* data);
   static void Finalize(napi_env, void* data, void*) {
     auto* c = static_cast<Completion*>(data);
+    {
+      std::lock_guard<std::mutex> lock(c->gate_->mutex);  // waits for a Post in progress
+      c->gate_->tsfn = nullptr;
+    }
     c->finalized_ = true;
     if (c->handle_gone_) delete c;
   }
 
-  napi_threadsafe_function tsfn_ = nullptr;
+  napi_threadsafe_function tsfn_ = nullptr;  // JS thread only; other threads use gate_
+  std::shared_ptr<CompletionGate> gate_ = std::make_shared<CompletionGate>();
   uint32_t pending_ = 0;      // jobs begun and not settled; JS thread only
   bool finalized_ = false;    // the thread-safe function is gone; JS thread only
   bool handle_gone_ = false;  // the handle released it; JS thread only
