@@ -163,6 +163,27 @@ describe('arguments, encodings and lifecycle', () => {
     expect(thrown(() => open('args', null, { valueEncoding: 'hex' as never })).code).toBe('INVALID_ARGUMENT');
   });
 
+  test('a bad operation in a batch is named, and nothing of the batch reaches the engine', () => {
+    const { calls } = recordingPlugin('batch-args', {});
+    const db = open('batch-args');
+    const good = { type: 'put', key: 'a', value: 'v' } as const;
+    const cases: [unknown, string][] = [
+      [[good, good, { type: 'put', key: 7, value: 'v' }], 'batch[2].key must be a string, Buffer or Uint8Array, got number'],
+      [[good, { type: 'del', key: null }], 'batch[1].key must be a string, Buffer or Uint8Array, got null'],
+      [[good, { type: 'put', key: 'b' }], 'value is missing'],
+      [[good, { type: 'nope', key: 5 }], 'batch operation 1 has type "nope"'],
+      [[good, 3], 'batch operation 1 must be an object'],
+    ];
+    for (const [ops, message] of cases) {
+      const e = thrown(() => db.batch(ops as never));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.message).toContain(message);
+    }
+    expect(calls).not.toContain('batch');
+    db.batch([good, { type: 'del', key: Buffer.from('b') }]);
+    expect(calls.filter((c) => c === 'batch')).toHaveLength(1);
+  });
+
   test('utf8, buffer and json encodings round-trip', () => {
     const { data } = recordingPlugin('codec', { iterators: true });
     const text = open('codec');

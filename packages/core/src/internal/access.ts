@@ -230,13 +230,21 @@ export class Access<K, V> {
 
   batchOps(ops: unknown): BatchOp[] {
     if (!Array.isArray(ops)) throw invalidArgument('batch() takes an array of { type: "put" | "del", key, value? }');
-    return ops.map((op: unknown, i): BatchOp => {
+    const out = new Array<BatchOp>(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op: unknown = ops[i];
       if (op === null || typeof op !== 'object') throw invalidArgument(`batch operation ${i} must be an object`);
       const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
-      if (type === 'put') return { type: 'put', key: this.key(key, `batch[${i}].key`), value: this.value(value) };
-      if (type === 'del') return { type: 'del', key: this.key(key, `batch[${i}].key`) };
-      throw invalidArgument(`batch operation ${i} has type ${JSON.stringify(type)}: use 'put' or 'del'`);
-    });
+      if (type !== 'put' && type !== 'del') throw invalidArgument(`batch operation ${i} has type ${JSON.stringify(type)}: use 'put' or 'del'`);
+      let k: Bytes;
+      try {
+        k = this.key(key);
+      } catch {
+        k = this.key(key, `batch[${i}].key`); // throws again, naming the operation (no label string per operation otherwise)
+      }
+      out[i] = type === 'put' ? { type: 'put', key: k, value: this.value(value) } : { type: 'del', key: k };
+    }
+    return out;
   }
 
   /** Defrag percentages by pmemkv's rules: each 0..100, their sum at most 100. */

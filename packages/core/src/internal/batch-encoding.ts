@@ -19,11 +19,19 @@ function size(b: Bytes): number {
   return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
 }
 
+function u32(out: Buffer, at: number, n: number): void {
+  out[at] = n;
+  out[at + 1] = n >>> 8;
+  out[at + 2] = n >>> 16;
+  out[at + 3] = n >>> 24;
+}
+
+/** Writes b's length and bytes at `at` (its length `n` was measured); returns the end. */
 function put(out: Buffer, at: number, b: Bytes, n: number): number {
-  out.writeUInt32LE(n, at);
+  u32(out, at, n);
   at += 4;
   if (typeof b === 'string') out.write(b, at, n, 'utf8');
-  else b.copy(out, at);
+  else out.set(b, at);  // TypedArray set: no call into C++ for short keys and values, unlike Buffer#copy
   return at + n;
 }
 
@@ -33,19 +41,29 @@ export function encodeBatch(ops: readonly BatchOp[]): Buffer {
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     const k = size(op.key);
-    const v = op.type === 'put' ? size(op.value!) : 0;
     sizes[2 * i] = k;
-    sizes[2 * i + 1] = v;
-    total += 1 + 4 + k + (op.type === 'put' ? 4 + v : 0);
+    if (op.type === 'put') {
+      const v = size(op.value!);
+      sizes[2 * i + 1] = v;
+      total += 9 + k + v;
+    } else {
+      sizes[2 * i + 1] = 0;
+      total += 5 + k;
+    }
   }
   const out = Buffer.allocUnsafe(total);
-  out.writeUInt32LE(ops.length, 0);
+  u32(out, 0, ops.length);
   let at = 4;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
-    out[at++] = op.type === 'put' ? PUT : DEL;
-    at = put(out, at, op.key, sizes[2 * i]!);
-    if (op.type === 'put') at = put(out, at, op.value!, sizes[2 * i + 1]!);
+    if (op.type === 'put') {
+      out[at++] = PUT;
+      at = put(out, at, op.key, sizes[2 * i]!);
+      at = put(out, at, op.value!, sizes[2 * i + 1]!);
+    } else {
+      out[at++] = DEL;
+      at = put(out, at, op.key, sizes[2 * i]!);
+    }
   }
   return out;
 }

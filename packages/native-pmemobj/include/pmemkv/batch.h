@@ -13,9 +13,11 @@
 #include <libpmemobj.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "engine.h"
@@ -55,13 +57,34 @@ struct PlannedOp {
 // and, within a lock, by position. LockOf: uint64_t(Slice key).
 template <class LockOf>
 std::vector<PlannedOp> PlanBatch(const std::vector<BatchOp>& ops, LockOf&& lock_of) {
-  std::unordered_map<Slice, size_t> last;
-  last.reserve(ops.size());
-  for (size_t i = 0; i < ops.size(); i++) last[Slice(ops[i].key)] = i;
+  // Which operations take effect: walked from the last, an operation whose key a later one
+  // already claimed is dropped. The claims are positions in one open-addressing table of at
+  // least twice as many slots as operations (so every probe ends at an empty slot, soon): no
+  // allocation per operation, unlike a node-based map.
+  const size_t n = ops.size();
+  constexpr size_t kEmpty = SIZE_MAX;
+  size_t slots = 16;
+  while (slots < 2 * n) slots <<= 1;
+  std::vector<size_t> claims(slots, kEmpty);
+  std::vector<uint8_t> wins(n, 0);
+  size_t kept = 0;
+  for (size_t i = n; i-- > 0;) {
+    const Slice key(ops[i].key);
+    for (size_t at = std::hash<Slice>{}(key) & (slots - 1);; at = (at + 1) & (slots - 1)) {
+      const size_t j = claims[at];
+      if (j == kEmpty) {
+        claims[at] = i;
+        wins[i] = 1;
+        ++kept;
+        break;
+      }
+      if (Slice(ops[j].key) == key) break;  // a later operation on this key wins
+    }
+  }
   std::vector<PlannedOp> plan;
-  plan.reserve(last.size());
-  for (size_t i = 0; i < ops.size(); i++)
-    if (last[Slice(ops[i].key)] == i) plan.push_back(PlannedOp{lock_of(Slice(ops[i].key)), i, &ops[i]});
+  plan.reserve(kept);
+  for (size_t i = 0; i < n; i++)
+    if (wins[i]) plan.push_back(PlannedOp{lock_of(Slice(ops[i].key)), i, &ops[i]});
   std::sort(plan.begin(), plan.end(), [](const PlannedOp& a, const PlannedOp& b) {
     return a.lock != b.lock ? a.lock < b.lock : a.index < b.index;
   });
