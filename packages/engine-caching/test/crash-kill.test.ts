@@ -77,7 +77,7 @@ test('a write the remote applies after its writer was killed leaves no stale loc
     const writer = inflightWriter(pool, prefix);
     await writer.waitFor('ack');
     // The server stops reading: the next SET waits in its socket buffer while the writer dies.
-    server.pause();
+    await server.pause();
     try {
       writer.child.stdin.write('go\n');
       await writer.waitFor('inflight');

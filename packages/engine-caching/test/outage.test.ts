@@ -57,7 +57,7 @@ describe.each<RemoteKind>(['redis', 'memcached'])('%s', (kind) => {
   test('a server that stops answering: each attempt ends at remote_timeout, and the database recovers when it answers again', async () => {
     using db = open('caching', cachingConfig(server, { attempts: 2, remote_timeout: 300, key_prefix: 'hang:' }));
     await db.promises.put('a', 'cached a');
-    server.pause();
+    await server.pause();
     try {
       const started = Date.now();
       const failed = await expectRejected(db.promises.put('a', 'lost'), 'UNKNOWN_ERROR', 'after 2 attempts');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 
 export type RemoteKind = 'redis' | 'memcached';
@@ -99,9 +100,24 @@ export class RemoteServer {
     }
   }
 
-  /** SIGSTOP: the server keeps its connections open but answers nothing until resume(). */
-  pause(): void {
-    this.#child?.kill('SIGSTOP');
+  /**
+   * SIGSTOP: the server keeps its connections open but answers nothing until resume().
+   * Resolves once every thread of the server has stopped: a thread that was running when the
+   * signal was sent stops only at its next entry into the kernel, and could still answer.
+   */
+  async pause(): Promise<void> {
+    const child = this.#child;
+    if (child?.pid === undefined) return;
+    child.kill('SIGSTOP');
+    const tasks = `/proc/${child.pid}/task`;
+    const stopped = (): boolean =>
+      readdirSync(tasks).every((t) => {
+        const stat = readFileSync(`${tasks}/${t}/stat`, 'utf8');
+        const state = stat[stat.lastIndexOf(')') + 2]; // "pid (comm) S ...": T is stopped, t traced
+        return state === 'T' || state === 't';
+      });
+    for (let i = 0; i < 500 && !stopped(); i++) await new Promise((r) => setTimeout(r, 2));
+    if (!stopped()) throw new Error(`${this.kind} did not stop within 1 s of SIGSTOP`);
   }
 
   resume(): void {
