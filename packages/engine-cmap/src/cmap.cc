@@ -107,10 +107,13 @@ Status CMap::Init() {
   const PoolSpan span = SpanOf(*pool_);
   const std::string& path = pool_->path();
   // Redoes a batch or split that committed before a crash, before anything reads the table.
-  // Capacity (a batch that changes more links than that commits with one publish instead):
-  // 1,024 records (16 KiB, the allocation class of the first bucket segments, whose run it
-  // shares) in pools under 256 MiB; three whole 256 KiB chunks, 49,147 records, from 256 MiB.
-  const uint64_t records = pool_->size() >= (uint64_t{256} << 20) ? (3 * (uint64_t{256} << 10) - 16 - Journal::kHeaderBytes) / sizeof(Journal::Record) : 1024;
+  // Capacity (a batch that changes more links than that commits with one publish instead, and
+  // a growth commit splits at most a quarter of it): 1,024 records (16 KiB, the allocation class
+  // of the first bucket segments, whose run it shares) in pools under 64 MiB; one whole 256 KiB
+  // chunk, 16,379 records (0.4 % of the pool or less), from 64 MiB; three chunks, 49,147
+  // records, from 256 MiB. Chosen when the pool is created; an existing journal keeps its own.
+  const auto chunks = [](uint64_t n) { return (n * (uint64_t{256} << 10) - 16 - Journal::kHeaderBytes) / sizeof(Journal::Record); };
+  const uint64_t records = pool_->size() >= (uint64_t{256} << 20) ? chunks(3) : pool_->size() >= (uint64_t{64} << 20) ? chunks(1) : 1024;
   s = journal_.Open(&root_->journal, kTypeJournal, records,
                     pool_->AllocFlags(Journal::kHeaderBytes + records * sizeof(Journal::Record)), span,
                     path, "cmap");
