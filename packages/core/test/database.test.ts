@@ -184,6 +184,14 @@ describe('arguments, encodings and lifecycle', () => {
     expect(calls.filter((c) => c === 'batch')).toHaveLength(1);
   });
 
+  test('a bad key in getMany is named by its position', () => {
+    recordingPlugin('get-many-args', {});
+    const db = open('get-many-args');
+    const e = thrown(() => db.getMany(['a', 'b', 5 as never]));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain('keys[2] must be a string, Buffer or Uint8Array, got number');
+  });
+
   test('utf8, buffer and json encodings round-trip', () => {
     const { data } = recordingPlugin('codec', { iterators: true });
     const text = open('codec');

@@ -218,6 +218,18 @@ export class Access<K, V> {
     return bytes;
   }
 
+  /**
+   * `key(key)` for element `i` of a list argument: its error names `${list}[${i}]${suffix}`,
+   * a label built only when it throws (not once per element).
+   */
+  keyAt(key: unknown, list: string, i: number, suffix = ''): Bytes {
+    try {
+      return this.key(key);
+    } catch {
+      return this.key(key, `${list}[${i}]${suffix}`); // throws again, naming the element
+    }
+  }
+
   value(value: unknown): Bytes {
     if (value === undefined) throw invalidArgument('value is missing (undefined); store an empty string or Buffer for an empty value');
     const bytes = this.values.encode(value, 'value');
@@ -236,12 +248,7 @@ export class Access<K, V> {
       if (op === null || typeof op !== 'object') throw invalidArgument(`batch operation ${i} must be an object`);
       const { type, key, value } = op as { type?: unknown; key?: unknown; value?: unknown };
       if (type !== 'put' && type !== 'del') throw invalidArgument(`batch operation ${i} has type ${JSON.stringify(type)}: use 'put' or 'del'`);
-      let k: Bytes;
-      try {
-        k = this.key(key);
-      } catch {
-        k = this.key(key, `batch[${i}].key`); // throws again, naming the operation (no label string per operation otherwise)
-      }
+      const k = this.keyAt(key, 'batch', i, '.key');
       out[i] = type === 'put' ? { type: 'put', key: k, value: this.value(value) } : { type: 'del', key: k };
     }
     return out;

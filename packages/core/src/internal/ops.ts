@@ -141,13 +141,7 @@ export const GET_MANY: Op<[keys: unknown], Bytes[], unknown[]> = {
   prepare: (acc, keys) => {
     if (!Array.isArray(keys)) throw new PmemkvError('INVALID_ARGUMENT', 'getMany() takes an array of keys');
     const out = new Array<Bytes>(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      try {
-        out[i] = acc.key(keys[i]);
-      } catch {
-        out[i] = acc.key(keys[i], `keys[${i}]`);  // throws again, naming the key (no string per key otherwise)
-      }
-    }
+    for (let i = 0; i < keys.length; i++) out[i] = acc.keyAt(keys[i], 'keys', i);
     return out;
   },
   sync: (acc, h, keys) => {

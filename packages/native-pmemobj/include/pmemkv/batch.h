@@ -58,15 +58,14 @@ struct PlannedOp {
 template <class LockOf>
 std::vector<PlannedOp> PlanBatch(const std::vector<BatchOp>& ops, LockOf&& lock_of) {
   // Which operations take effect: walked from the last, an operation whose key a later one
-  // already claimed is dropped. The claims are positions in one open-addressing table of at
-  // least twice as many slots as operations (so every probe ends at an empty slot, soon): no
-  // allocation per operation, unlike a node-based map.
+  // already claimed is dropped, so the claims left are the plan. They are positions in one
+  // open-addressing table of at least twice as many slots as operations (every probe ends at
+  // an empty slot, soon): no allocation per operation, unlike a node-based map.
   const size_t n = ops.size();
   constexpr size_t kEmpty = SIZE_MAX;
   size_t slots = 16;
   while (slots < 2 * n) slots <<= 1;
   std::vector<size_t> claims(slots, kEmpty);
-  std::vector<uint8_t> wins(n, 0);
   size_t kept = 0;
   for (size_t i = n; i-- > 0;) {
     const Slice key(ops[i].key);
@@ -74,7 +73,6 @@ std::vector<PlannedOp> PlanBatch(const std::vector<BatchOp>& ops, LockOf&& lock_
       const size_t j = claims[at];
       if (j == kEmpty) {
         claims[at] = i;
-        wins[i] = 1;
         ++kept;
         break;
       }
@@ -83,8 +81,8 @@ std::vector<PlannedOp> PlanBatch(const std::vector<BatchOp>& ops, LockOf&& lock_
   }
   std::vector<PlannedOp> plan;
   plan.reserve(kept);
-  for (size_t i = 0; i < n; i++)
-    if (wins[i]) plan.push_back(PlannedOp{lock_of(Slice(ops[i].key)), i, &ops[i]});
+  for (size_t i : claims)
+    if (i != kEmpty) plan.push_back(PlannedOp{lock_of(Slice(ops[i].key)), i, &ops[i]});
   std::sort(plan.begin(), plan.end(), [](const PlannedOp& a, const PlannedOp& b) {
     return a.lock != b.lock ? a.lock < b.lock : a.index < b.index;
   });
