@@ -25,11 +25,13 @@ test('a worker thread and the main thread share a tree3 pool through their own P
   const db = new PmemkvLevel(pool, { size: POOL_SIZE });
   await db.put('from-main', 'hello');
   const w = new Worker(worker, { eval: true, workerData: { pool, main: join(__dirname, '..') } });
+  // Listened to from the start: a worker's last message and its exit can arrive in one turn.
+  const exited = new Promise((resolve) => w.once('exit', resolve));
   const seen = await new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
-  await new Promise((resolve) => w.once('exit', resolve));
+  await exited;
   expect(seen).toBe('hello');
   expect(await db.keys({ gte: 'w', limit: 3 }).all()).toEqual(['w000', 'w001', 'w002']);
   expect(await db.values({ gte: 'w' }).all()).toHaveLength(100);
