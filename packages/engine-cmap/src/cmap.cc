@@ -87,7 +87,28 @@ CMap::CMap(std::unique_ptr<Pool> pool)
       arena_(pop_, kTypeSlab, SlabArena::SlabBytesFor(pool_->size()),
              pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size()))),
       is_pmem_(RangePersister::MappingIsPmem(pop_, pool_->size())),
-      journal_(pop_, is_pmem_) {}
+      journal_(pop_, is_pmem_, Journal::kWhenFull) {
+  // A slab freed while the log still holds a store into it could be handed out again and then
+  // be overwritten by that store's redo (journal.h, kWhenFull).
+  arena_.SetBeforeFree([](void* self) { static_cast<CMap*>(self)->journal_.Checkpoint(); }, this);
+}
+
+CMap::~CMap() { journal_.Checkpoint(); }  // a clean log: the next open redoes nothing
+
+// Points `link` at `target`, whose record [record, record + size) is written and not yet
+// persisted, durably. On persistent memory: the log emptied first (a direct store must not be
+// followed by the redo of an older logged one, journal.h), the record persisted, then the
+// link (PersistLink). On a disk: one journal commit of both, one msync instead of two or three.
+// REQUIRES: the stripe of the link's bucket held exclusively.
+void CMap::StoreLink(PMEMoid* link, const PMEMoid& target, const void* record, size_t size) noexcept {
+  if (is_pmem_) {
+    journal_.Checkpoint();
+    if (record != nullptr) pmemobj_persist(pop_, record, size);
+    PersistLink(pop_, link, target);
+  } else {
+    CommitLink(journal_, pop_, link, target, record, size);
+  }
+}
 
 // A fresh pool (root all zeroes, I1) gets segment 0 and its bucket count in the transaction
 // that sets the magic (OpenRoot), so a crash leaves either a zero root (initialized again on
@@ -308,14 +329,16 @@ Status CMap::Put(Slice key, Slice value) {
     e->value_size = static_cast<uint32_t>(value.size());
     std::memcpy(e->key(), key.data(), key.size());
     std::memcpy(e->key() + key.size(), value.data(), value.size());
-    // Durable before it becomes reachable: the link only makes it reachable.
-    pmemobj_persist(pop_, e, size);
     const PMEMoid old = *link;
     const size_t old_size = found != nullptr ? SizeOf(EntryAt(old)) : 0;
     Status s;
     if (in_slab && (found == nullptr || old_in_slab)) {
-      PersistLink(pop_, link, PMEMoid{uuid_, fresh});  // no allocator action: one 8-byte step
+      StoreLink(link, PMEMoid{uuid_, fresh}, e, size);  // no allocator action: one 8-byte step
     } else {
+      // Durable before it becomes reachable: the publish only makes it reachable. The
+      // publish stores into the link directly: the log is emptied first.
+      pmemobj_persist(pop_, e, size);
+      journal_.Checkpoint();
       s = acts.SetLink(link, PMEMoid{uuid_, fresh}) && (found == nullptr || old_in_slab || acts.Free(old))
               ? acts.Publish()
               : Status::OutOfMemory("cmap: no memory (DRAM) for this put");
@@ -352,9 +375,10 @@ Status CMap::Remove(Slice key) {
   Status s;
   if (arena_.InSlab(victim.off)) {
     const size_t size = SizeOf(e);
-    PersistLink(pop_, link, PMEMoid{uuid_, e->next.off});
+    StoreLink(link, PMEMoid{uuid_, e->next.off}, nullptr, 0);
     arena_.Release(victim.off, size);
   } else {
+    journal_.Checkpoint();  // the publish stores into the link and frees the victim directly
     ActionList acts(pop_);
     s = acts.SetLink(link, e->next) && acts.Free(victim) ? acts.Publish()
                                                          : Status::OutOfMemory("cmap: no memory (DRAM) for this remove");
@@ -429,7 +453,6 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
     }
   } give_back{arena_, carved};
   WordStores links(pop_);
-  RangePersister fresh(pop_, is_pmem_);
   try {
     carved.reserve(ops.size());
     dropped.reserve(ops.size());
@@ -529,15 +552,15 @@ Status CMap::BatchLocked(const std::vector<BatchOp>& ops, bool* grow) {
         link = &EntryAt(chain[j].oid)->next;
         link_is_fresh = chain[j].fresh;
       }
-      for (const Node& node : chain)
-        if (node.fresh) fresh.Add(EntryAt(node.oid), SizeOf(EntryAt(node.oid)));  // persisted before the commit
+      for (const Node& node : chain)  // durable with the commit (on a disk, in its one msync)
+        if (node.fresh && !links.AddPayload(EntryAt(node.oid), SizeOf(EntryAt(node.oid))))
+          return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
       first = last;
     }
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("cmap: no memory (DRAM) for this batch");
   }
-  fresh.Persist();  // every fresh entry durable before the commit makes it reachable
-  Status s = links.Commit(journal_, acts);
+  Status s = links.Commit(journal_, acts);  // fresh entries durable no later than their links
   if (!s.ok()) return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
   carved.clear();  // reachable now
   for (const Record& r : dropped) arena_.Release(r.off, r.size);
@@ -661,7 +684,10 @@ Status CMap::Defrag(double start_percent, double amount_percent) {
       for (uint64_t id : stripe_ids) stripes_[id].lock.unlock();
       return Status::OutOfMemory("cmap: no memory to list the entries to defragment");
     }
-    if (!links.empty()) rc = pmemobj_defrag(pop_, links.data(), links.size(), nullptr);
+    if (!links.empty()) {
+      journal_.Checkpoint();  // defrag moves entries and rewrites links directly (under the chunk's stripes)
+      rc = pmemobj_defrag(pop_, links.data(), links.size(), nullptr);
+    }
     for (uint64_t id : stripe_ids) stripes_[id].lock.unlock();
     if (rc != 0)
       return Status::DefragError(std::string("cmap: pmemobj_defrag failed: ") + pmemobj_errormsg() +
@@ -692,9 +718,8 @@ bool CMap::CleanBucket(uint64_t b, uint64_t min_garbage) noexcept {
       break;
     }
     std::memcpy(base_ + fresh, old, size);
-    pmemobj_persist(pop_, base_ + fresh, size);
     const uint64_t was = link->off;
-    PersistLink(pop_, link, PMEMoid{uuid_, fresh});
+    StoreLink(link, PMEMoid{uuid_, fresh}, base_ + fresh, size);
     arena_.Release(was, size);
   }
   stripe.lock.unlock();

@@ -54,7 +54,7 @@ class CMap final : public Engine {
   // Takes an open pool (layout kLayoutName): initializes it when new, checks and recounts it.
   static Status OpenPool(std::unique_ptr<Pool> pool, std::unique_ptr<CMap>* map);
 
-  ~CMap() override = default;
+  ~CMap() override;
   CMap(const CMap&) = delete;
   CMap& operator=(const CMap&) = delete;
 
@@ -137,6 +137,9 @@ class CMap final : public Engine {
   // whether the entry at `old` (0: none) lies in a slab, asked in the same arena call.
   uint64_t NewEntry(size_t size, ActionList& acts, bool* in_slab, uint64_t old = 0, bool* old_in_slab = nullptr) noexcept;
   static size_t SizeOf(const Entry* e) noexcept { return sizeof(Entry) + e->key_size + e->value_size; }
+  // Points `link` at `target` durably, with the record [record, record + size) it names
+  // (written, not persisted; null when the record is already durable): see cmap.cc.
+  void StoreLink(PMEMoid* link, const PMEMoid& target, const void* record, size_t size) noexcept;
 
   // The cleaner (layout.h "slabs"): moves every entry of bucket b that lies in a slab with at
   // least `min_garbage` bytes of garbage (SlabArena::Sparse) into the current slab. false

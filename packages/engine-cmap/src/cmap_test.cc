@@ -555,6 +555,54 @@ PMEMKV_TEST(TestVersion1PoolIsUpgraded) {
   CHECK(s.code() == pmemkv::Code::kInvalidArgument && s.message().find("version 3") != std::string::npos);
 }
 
+// A version 2 pool has a format 1 journal (one commit, cleared at once). Open redoes the
+// commit it holds in flight, converts the journal to the log of format 2 and marks the pool
+// version 3; the entries stay, and batches and reopens work on.
+PMEMKV_TEST(TestVersion2PoolIsUpgraded) {
+  Config c = PoolConfig("v2", 16ull << 20);
+  {
+    auto e = OpenOrDie(c);
+    for (int i = 0; i < 200; ++i) CHECK_OK(e->Put(Key(i), "v2-" + std::to_string(i)));
+  }
+  {
+    PMEMobjpool* pop = pmemobj_open(c.path.c_str(), kLayoutName);
+    CHECK(pop != nullptr);
+    Root* root = static_cast<Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(Root))));
+    auto* area = reinterpret_cast<pmemkv::Journal::Area*>(reinterpret_cast<char*>(pop) + root->journal);
+    root->version = 2;
+    area->format = 0;
+    area->first_seq = 0;
+    // A format 1 commit in flight: one store into a root word no reader checks.
+    area->records[0] = pmemkv::Journal::Record{static_cast<uint64_t>(reinterpret_cast<char*>(&root->reserved[3]) - reinterpret_cast<char*>(pop)), 77};
+    area->legacy_committed = 1;
+    area->legacy_checksum = pmemkv::Journal::Checksum(area->records, 1);
+    pmemobj_persist(pop, root, sizeof(Root));
+    pmemobj_persist(pop, area, pmemkv::Journal::kHeaderBytes + sizeof(pmemkv::Journal::Record));
+    pmemobj_close(pop);
+  }
+  {
+    auto e = OpenOrDie(c);
+    std::string v;
+    for (int i = 0; i < 200; ++i) CHECK(GetValue(*e, Key(i), &v) && v == "v2-" + std::to_string(i));
+    std::vector<pmemkv::BatchOp> ops;
+    for (int i = 0; i < 300; ++i) ops.push_back(pmemkv::BatchOp{true, Key(i), "v3-" + std::to_string(i)});
+    CHECK_OK(e->Batch(ops));
+  }
+  PMEMobjpool* pop = pmemobj_open(c.path.c_str(), kLayoutName);
+  CHECK(pop != nullptr);
+  Root* root = static_cast<Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(Root))));
+  const auto* area = reinterpret_cast<const pmemkv::Journal::Area*>(reinterpret_cast<char*>(pop) + root->journal);
+  CHECK(root->version == 3 && root->reserved[3] == 77);
+  CHECK(area->format == pmemkv::Journal::kFormat && area->legacy_committed == 0 && area->first_seq != 0);
+  root->reserved[3] = 0;
+  pmemobj_persist(pop, &root->reserved[3], sizeof(uint64_t));
+  pmemobj_close(pop);
+  auto e = OpenOrDie(c);
+  std::string v;
+  for (int i = 0; i < 300; ++i) CHECK(GetValue(*e, Key(i), &v) && v == "v3-" + std::to_string(i));
+  CHECK(CountAll(*e) == 300);
+}
+
 PMEMKV_TEST(TestWrongLayout) {
   const std::string path = pmemkv::testing::PoolPath("other");
   PMEMobjpool* pop = pmemobj_create(path.c_str(), "pmemkv_tree3", 8ull << 20, 0600);

@@ -53,29 +53,36 @@
 // the pool holds the state before or after each operation, never between. A step is either
 // one aligned 8-byte store of a link's offset (the uuid half of every link an engine of this
 // version writes already holds the pool's uuid; SetLink/PersistLink write it first when not),
-// or one libpmemobj publish (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free through
-// a redo log: all or none; a reservation never published is released when the pool is
-// reopened), or an undo-log transaction on cold paths (SDK RunTx).
-//   put      the new entry is carved from a slab (or reserved, when large), filled and
-//            persisted while still unreachable; then the one link that will point to it
-//            (bucket head, or the `next` of the entry before the old one) is stored and
-//            persisted. An old entry in a slab just becomes garbage; an old entry of its own
-//            is freed in a publish that also sets the link. A torn put leaves the old value
-//            or the new one, never a mix.
-//   remove   the link to the victim is stored past it and persisted (victim in a slab), or
-//            one publish sets it and frees the victim (victim of its own).
+// or one journal commit (SDK journal.h: a block of 8-byte stores and of the bytes they make
+// reachable, durable at once, redone on open until a checkpoint), or one libpmemobj publish
+// (pmemobj_reserve / pmemobj_set_value / pmemobj_defer_free through a redo log: all or none; a
+// reservation never published is released when the pool is reopened), or an undo-log
+// transaction on cold paths (SDK RunTx). The journal keeps its commits until a checkpoint
+// (kWhenFull), so every other kind of step that stores into a link or frees memory (a direct
+// link store, a publish, defrag, the free of a slab) checkpoints the journal first, under the
+// stripe locks of the links it stores: a redo never lands on a newer value or on reused bytes.
+//   put      the new entry is carved from a slab (or reserved, when large) and filled while
+//            still unreachable; then the one link that will point to it (bucket head, or the
+//            `next` of the entry before the old one) is set: on persistent memory the entry
+//            is persisted, then the link is stored and persisted; on a disk both are one
+//            journal commit (one msync). An old entry in a slab just becomes garbage; an old
+//            entry of its own is freed in a publish that also sets the link (the entry
+//            persisted first). A torn put leaves the old value or the new one, never a mix.
+//   remove   the link to the victim is stored past it (victim in a slab: a persisted store on
+//            persistent memory, a journal commit on a disk), or one publish sets it and frees
+//            the victim (victim of its own).
 //   slabs    which bytes of a slab are live is not stored: on open every entry reachable from
 //            the buckets is claimed in its slab, and slabs with nothing claimed are freed (a
 //            crash between an unlink and the free of a slab it emptied leaves only such a
 //            slab). The cleaner empties slabs that are mostly garbage by copying their live
 //            entries into the current slab and storing each link to the copy (one 8-byte
 //            step per entry, under the bucket's stripe lock), after which the slab is freed.
-//   batch    every new entry carved or reserved, filled (its final `next` included) and
-//            persisted while unreachable; then every changed link of every bucket the batch
-//            touches is set in one journal commit (SDK journal.h: its records, then its commit
-//            word, are persisted before any link changes, and open redoes a committed one),
-//            or, when the batch also reserves or frees entries of their own, in one publish
-//            that frees them too: all of the batch or none. Replaced entries in slabs turn to
+//   batch    every new entry carved or reserved and filled (its final `next` included) while
+//            unreachable; then every changed link of every bucket the batch touches is set in
+//            one journal commit whose payload is the new entries (durable no later than the
+//            commit point; open redoes a committed block), or, when the batch also reserves or
+//            frees entries of their own, the entries are persisted and one publish sets the
+//            links and frees them: all of the batch or none. Replaced entries in slabs turn to
 //            garbage once the commit returned.
 //   split    one journal commit: bucket_count + k, and every link of the k parent chains
 //            and k new chains whose target changes. A torn split leaves all of them as before
@@ -110,7 +117,11 @@ constexpr const char kLayoutName[] = "pmemkv_cmap";
 // Version 2 added slabs (kTypeSlab). A version 1 pool is a valid version 2 pool without
 // slabs: it is read and marked version 2 on open (so that a version 1 build, which would
 // free a slab's entry as an allocation of its own, refuses it from then on).
-constexpr uint64_t kLayoutVersion = 2;
+// Version 3: the journal is format 2 (journal.h: a log of commits kept until a checkpoint,
+// instead of one commit cleared at once). An older pool's journal has its commit in flight
+// redone and is converted on open, and the pool is marked version 3 (a version 2 build would
+// misread the log: it refuses the pool from then on).
+constexpr uint64_t kLayoutVersion = 3;
 constexpr uint64_t kOldestReadableVersion = 1;
 
 // "PMKVCMAP" as little-endian bytes; a byte-order mismatch reads as a wrong magic.

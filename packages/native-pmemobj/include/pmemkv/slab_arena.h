@@ -58,6 +58,15 @@ class SlabArena {
   SlabArena(const SlabArena&) = delete;
   SlabArena& operator=(const SlabArena&) = delete;
 
+  // Calls fn(context) before each slab is freed (while the arena's lock is held: fn must not
+  // call the arena). For an engine whose journal keeps commits until a checkpoint (journal.h,
+  // kWhenFull): a logged store into a slab's bytes must be durable before the slab's space
+  // can be handed out again. REQUIRES: set before the arena is shared.
+  void SetBeforeFree(void (*fn)(void*), void* context) noexcept {
+    before_free_ = fn;
+    before_free_context_ = context;
+  }
+
   // The slab size for a pool of `pool_bytes`: 1/64 of it, between 64 KiB and 1 MiB (a few
   // percent of any pool, and large enough that a slab publish is rare next to the writes).
   static uint64_t SlabBytesFor(uint64_t pool_bytes) noexcept {
@@ -381,6 +390,7 @@ class SlabArena {
   }
 
   bool FreeOid(PMEMoid oid) noexcept {
+    if (before_free_ != nullptr) before_free_(before_free_context_);
     ActionList acts(pop_);
     return acts.Free(oid) && acts.Publish().ok();
   }
@@ -397,6 +407,8 @@ class SlabArena {
   int64_t live_bytes_ = 0;   // of all slabs, short of the lanes' pending bytes
   uint64_t total_bytes_ = 0;  // usable bytes of all slabs
   std::atomic<bool> needs_cleaning_{false};  // NeedsCleaning's answer, updated under lock_
+  void (*before_free_)(void*) = nullptr;
+  void* before_free_context_ = nullptr;
 };
 
 }  // namespace pmemkv
