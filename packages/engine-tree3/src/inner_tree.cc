@@ -77,6 +77,17 @@ void InnerTree::Clear() noexcept {
   first_ = last_ = nullptr;
 }
 
+bool InnerTree::WithinUpperBound(const Path& path, Slice key, uint64_t pfx) const noexcept {
+  // The leaf's right separator is that of the lowest level whose step is not its node's last
+  // child; none: the leaf's range is unbounded above.
+  for (int h = 0; h < height_; h++) {
+    const Path::Step& step = path.at[h];
+    if (step.index < step.node->n - 1)
+      return CompareKeys(pfx, key, step.node->pfx[step.index], step.node->sep[step.index]) <= 0;
+  }
+  return true;
+}
+
 LeafNode* InnerTree::Find(Slice key, uint64_t pfx, Path* path) const noexcept {
   void* node = root_;
   for (int h = height_; h > 0; h--) {

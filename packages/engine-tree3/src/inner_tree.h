@@ -61,6 +61,11 @@ class InnerTree {
   // Records the route in *path when path is not null.
   LeafNode* Find(Slice key, uint64_t pfx, Path* path) const noexcept;
 
+  // Whether `key` is at most the right end of the range of the leaf Find reached by `path`
+  // (so, for a key not below the one Find was given, whether it lies in that leaf's range).
+  // One key comparison; the path must be from a Find since the last change of the tree.
+  bool WithinUpperBound(const Path& path, Slice key, uint64_t pfx) const noexcept;
+
   // Makes `leaf` the only leaf. REQUIRES: empty().
   void InitSingle(LeafNode* leaf) noexcept;
 

@@ -14,8 +14,13 @@ namespace tree3 {
 
 // The pmemobj layout name: a pool created by another engine fails to open with this name.
 inline constexpr const char kLayoutName[] = "pmemkv_tree3";
-// Incremented on any change of the structures below; a pool of another version is refused.
-inline constexpr uint64_t kLayoutVersion = 1;
+// Incremented on any change of the structures below. Version 2 added slabs (kSlabTypeNum) and
+// the batch journal (Root::journal). A version 1 pool (every KVSlot an allocation of its own,
+// no journal) is a valid version 2 pool without slabs: open allocates the journal, and marks
+// the pool version 2 before any slab record is linked, so that a version 1 build (which would
+// free a slab record as an allocation of its own) refuses it from then on.
+inline constexpr uint64_t kLayoutVersion = 2;
+inline constexpr uint64_t kOldestReadableVersion = 1;
 // Root::magic once the root is initialized ("TREE3KV" plus a zero byte, little-endian).
 inline constexpr uint64_t kRootMagic = 0x0056'4B33'4545'5254ULL;
 
@@ -24,7 +29,9 @@ inline constexpr int kLeafSlots = 48;
 
 // pmemobj type numbers of our allocations (visible to pmempool; never renumber).
 inline constexpr uint64_t kLeafTypeNum = 1;
-inline constexpr uint64_t kKVSlotTypeNum = 2;
+inline constexpr uint64_t kKVSlotTypeNum = 2;     // a KVSlot that is an allocation of its own
+inline constexpr uint64_t kSlabTypeNum = 3;       // a slab of KVSlots (SDK slab_arena.h)
+inline constexpr uint64_t kJournalTypeNum = 4;    // the batch journal (SDK journal.h)
 
 // Largest key and largest value, in bytes: their sizes are stored as u32.
 inline constexpr uint64_t kMaxKeySize = UINT32_MAX;
@@ -36,59 +43,99 @@ inline constexpr uint64_t kMaxValueSize = UINT32_MAX;
 using PoolOffset = uint64_t;
 
 //   Root (pmemobj root object, 64 bytes)
-//   +--------------+---------------+-------------+--------------+
-//   | magic    u64 | version   u64 | head    u64 | reserved u64 |  (+ 32 bytes reserved)
-//   +--------------+---------------+-------------+--------------+
-//                                        |
-//                                        v
+//   +-----------+-------------+----------+-------------+-----------------------+
+//   | magic u64 | version u64 | head u64 | journal u64 | reserved u64[4] (= 0) |
+//   +-----------+-------------+----------+-------------+-----------------------+
+//                                  |           |
+//                                  |           v
+//                                  |     Journal (SDK journal.h: header + records of
+//                                  |     {target offset, 8-byte value}), one object
+//                                  v
 //   Leaf (one pmemobj allocation, 440 bytes)          Leaf                  Leaf
 //   +-----------+------------------+---------------+  +------+----    ...   +------+----
 //   | next  u64 | hashes  u8 [48]  | slots u64[48] |->| next |  ...          | next | = 0
 //   +-----------+------------------+---------------+  +------+----          +------+----
 //                                      |
 //                                      v
-//   KVSlot (one pmemobj allocation per pair, 8 + key + value bytes)
+//   KVSlot (8 + key + value bytes), either a record inside a slab (an object of kSlabTypeNum
+//   holding records back to back, 8-byte aligned) when it is at most SlabArena::max_record()
+//   bytes, or an allocation of its own (kKVSlotTypeNum): larger pairs, every pair of a
+//   version 1 pool, and a pair written when no slab had room.
 //   +--------------+----------------+-----------------+-------------------+
 //   | key_size u32 | value_size u32 | key [key_size]  | value [value_size]|
 //   +--------------+----------------+-----------------+-------------------+
 //
-// Invariants (hold after every committed transaction, so after any crash and recovery):
-//  I1. Every live leaf is on the list from Root::head, exactly once, and holds at least one
-//      pair: the remove that empties a leaf unlinks and frees it in the same transaction
-//      (pools of earlier releases may hold empty leaves; open frees them). The list order
-//      means nothing.
+// Invariants (hold at every instant at which a crash leaves the pool, after the journal's
+// redo and libpmemobj's recovery):
+//  I1. Every live leaf is on the list from Root::head, exactly once. A leaf holds at least one
+//      pair, except after a crash or a failed change between the step that emptied it (or a
+//      batch's split that created it) and the transaction that unlinks it; open frees every
+//      empty leaf. The list order means nothing.
 //  I2. Slot i of a leaf is live iff hashes[i] != 0; then slots[i] is the offset of a KVSlot
-//      owned by that slot alone, and hashes[i] == Fingerprint(key of that KVSlot). A dead
-//      slot has hashes[i] == 0 and slots[i] == 0.
+//      owned by that slot alone, whose bytes are durable, and hashes[i] == Fingerprint(key).
+//      A dead slot's slots[i] means nothing: it may still hold the reference of a removed pair
+//      or of an insert that a crash cut short. Open ignores it (claims nothing for it) and the
+//      next insert into the slot overwrites it.
 //  I3. Every key is live in at most one slot of the whole pool.
 //  I4. The key sets of two leaves never interleave: for leaves A != B, all keys of A are less
 //      than all keys of B or all greater. So sorting the non-empty leaves by their largest key
 //      gives the key order of the whole tree (this is what recovery relies on).
 //  I5. Every allocation of kKVSlotTypeNum is referenced by exactly one live slot (no leak):
-//      insert, overwrite, remove and split each run in one pmemobj transaction, whose
-//      allocations and frees are published only at commit and rolled back otherwise.
+//      every change that allocates or frees one is a transaction or a publish that also sets
+//      the slots. A slab record referenced by no live slot is garbage (not stored as such:
+//      which bytes of a slab are live is recomputed on open from the live slots, I6).
+//  I6. A slab record lies wholly inside its slab's usable bytes; slabs hold nothing but
+//      KVSlots and garbage.
 //  The number of entries is not stored: it is the number of live slots, counted on open.
+//
+// Crash argument, one line per mutation ("persist" = flush + fence; every KVSlot is written
+// and persisted while no live slot refers to it, and never modified after):
+//  insert    (slab record, free slot of an existing leaf) persist the record and slots[i]
+//            together, then hashes[i] = h persisted: the fingerprint byte is the commit point.
+//  overwrite (slab record replacing a slab record) persist the new record, then the 8-byte
+//            store slots[i] = new, persisted, is the commit point; then the old record is
+//            released (garbage). When the new or the old pair is an allocation of its own,
+//            the swap and the allocation/free are one transaction.
+//  remove    (slab record) hashes[i] = 0 persisted is the commit point; slots[i] = 0 follows
+//            (flushed, not fenced: a stale reference in a dead slot is harmless, I2). An own
+//            allocation: one transaction clears both and frees it. A leaf left empty is then
+//            unlinked and freed in a transaction of its own (I1).
+//  first put, split (single put) one transaction: allocate and link the leaf, move slot
+//            references and fingerprints, set the new pair's slot (its record persisted
+//            before the transaction begins when it is a slab record).
+//  batch     splits the batch needs run first, each a transaction that moves existing pairs
+//            only (the key-value contents do not change, I4 holds); then every new record is
+//            persisted; then every slots[i] word and every changed 8-byte word of hashes[] of
+//            the batch is set in one journal commit (SDK journal.h: redone on open once its
+//            checksummed records are durable), or in one publish that also reserves and frees
+//            the batch's own allocations. Records replaced or removed are released after it.
+//  cleaner   copies a live record of a sparse slab into a fresh record, persists it, then
+//            stores slots[i] = copy (8 bytes, persisted), then releases the old record; the
+//            slot holds the same pair before and after the store.
+//  upgrade   (version 1 pool) journal allocated (a transaction), then version = 2 (a
+//            transaction), before anything else is written.
 
 struct Root {
   uint64_t magic;     // kRootMagic; 0 when pool creation was interrupted before initialization
-  uint64_t version;   // kLayoutVersion of the code that created the pool
+  uint64_t version;   // kLayoutVersion of the pool's format (a version 1 pool is upgraded on open)
   PoolOffset head;    // first leaf of the leaf list; 0 when the pool has no leaf yet
-  uint64_t reserved[5];  // zero; room for later fields without a new root object
+  PoolOffset journal;  // the batch journal (version 2); 0 until open allocates it
+  uint64_t reserved[4];  // zero; room for later fields without a new root object
 };
 static_assert(sizeof(Root) == 64, "persistent format");
 
 struct Leaf {
   PoolOffset next;                 // next leaf of the list (any order); 0 ends the list
   uint8_t hashes[kLeafSlots];      // fingerprint of slot i's key; 0 = empty slot (no bitmap)
-  PoolOffset slots[kLeafSlots];    // KVSlot of slot i when hashes[i] != 0, else 0
+  PoolOffset slots[kLeafSlots];    // KVSlot of slot i when hashes[i] != 0; meaningless otherwise
 };
 static_assert(offsetof(Leaf, hashes) == 8, "persistent format");
 static_assert(offsetof(Leaf, slots) == 56, "persistent format");
 static_assert(sizeof(Leaf) == 440, "persistent format");
 
 // One buffer per pair: a leaf split moves the 8-byte slot reference and copies no key or
-// value bytes. Written only inside the transaction that allocates it, never modified after
-// (an overwrite allocates a new KVSlot), so a reader never sees a torn pair.
+// value bytes. Written and persisted before any live slot refers to it, never modified after
+// (an overwrite writes a new KVSlot), so a reader never sees a torn pair.
 struct KVSlot {
   uint32_t key_size;
   uint32_t value_size;
@@ -100,6 +147,7 @@ struct KVSlot {
   static uint64_t AllocSize(uint64_t key_size, uint64_t value_size) {
     return sizeof(KVSlot) + key_size + value_size;
   }
+  uint64_t bytes() const { return AllocSize(key_size, value_size); }
 };
 static_assert(sizeof(KVSlot) == 8, "persistent format");
 

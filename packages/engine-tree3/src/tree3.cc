@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include <pmemkv/actions.h>
 #include <pmemkv/batch.h>
 #include <pmemkv/crash_point.h>
 #include <pmemkv/tx.h>
@@ -21,6 +23,7 @@ namespace tree3 {
 using pmemkv::CrashPoint;
 using pmemkv::KeyRange;
 using pmemkv::RunTx;
+using pmemkv::SlabArena;
 using pmemkv::Slice;
 using pmemkv::Status;
 using pmemkv::TxAddRange;
@@ -40,6 +43,13 @@ void SortSlots(const LeafNode* l, int* idx, int n) {
   });
 }
 
+// Journal records: 1,024 (16 KiB) in pools under 64 MiB, one 256 KiB chunk (16,379) from
+// there. A batch that changes more words commits through one publish instead.
+uint64_t JournalRecordsFor(uint64_t pool_bytes) {
+  if (pool_bytes >= (uint64_t{64} << 20)) return ((uint64_t{256} << 10) - 16 - pmemkv::Journal::kHeaderBytes) / sizeof(pmemkv::Journal::Record);
+  return 1024;
+}
+
 }  // namespace
 
 Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
@@ -47,7 +57,11 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
       pop_(pool_->get()),
       base_(reinterpret_cast<char*>(pop_)),
       uuid_lo_(pmemobj_oid(root).pool_uuid_lo),
-      root_(root) {
+      root_(root),
+      arena_(new SlabArena(pop_, kSlabTypeNum, SlabArena::SlabBytesFor(pool_->size()),
+                           pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size())))),
+      is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())),
+      journal_(pop_, is_pmem_) {
   // A single-file pool maps the whole file, so its size bounds every offset (checked on open).
   // Poolsets and device DAX are not bounded this way (their size is unknown here).
   const uint64_t span = pmemkv::SpanOf(*pool_).size();
@@ -56,12 +70,16 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
 
 Tree3::~Tree3() { DeleteDram(); }
 
+// Open: root (versions 1 and 2), then the journal (redoing a batch that committed before a
+// crash, before anything reads a leaf), then the leaves (Recover), then a version 1 pool is
+// marked version 2 (layout.h "upgrade").
 Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine) {
   std::unique_ptr<pmemkv::Pool> pool;
   Status s = pmemkv::Pool::Open(config, kLayoutName, &pool);
   if (!s.ok()) return s;
   Root* root = nullptr;
-  s = pmemkv::OpenRoot<Root>(*pool, "tree3", kRootMagic, kLayoutVersion, [](Root*) { return Status::OK(); }, &root);
+  s = pmemkv::OpenRoot<Root>(*pool, "tree3", kRootMagic, kLayoutVersion, [](Root*) { return Status::OK(); }, &root,
+                             kOldestReadableVersion);
   if (!s.ok()) return s;
   std::unique_ptr<Tree3> tree;
   try {
@@ -69,8 +87,24 @@ Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM opening tree3");
   }
+  const pmemkv::PoolSpan span = pmemkv::SpanOf(*tree->pool_);
+  const uint64_t records = JournalRecordsFor(tree->pool_->size());
+  s = tree->journal_.Open(&root->journal, kJournalTypeNum, records,
+                          tree->pool_->AllocFlags(pmemkv::Journal::kHeaderBytes + records * sizeof(pmemkv::Journal::Record)),
+                          span, tree->pool_->path(), "tree3");
+  if (!s.ok()) return s;
+  CrashPoint("open: journal ready");
   s = tree->Recover();
   if (!s.ok()) return s;
+  if (root->version < kLayoutVersion) {
+    s = RunTx(tree->pop_, [&]() -> Status {
+      Status st = TxAddRange(&root->version, sizeof root->version);
+      if (st.ok()) root->version = kLayoutVersion;
+      return st;
+    });
+    if (!s.ok()) return s;
+    CrashPoint("open: upgraded to version 2");
+  }
   *engine = std::move(tree);
   return Status::OK();
 }
@@ -82,6 +116,7 @@ void Tree3::DeleteDram() noexcept {
     l = next;
   }
   list_head_ = nullptr;
+  clean_cursor_ = nullptr;
   tree_.Clear();
   count_ = 0;
 }
@@ -94,6 +129,7 @@ void Tree3::ListPushFront(LeafNode* leaf) noexcept {
 }
 
 void Tree3::ListErase(LeafNode* leaf) noexcept {
+  if (clean_cursor_ == leaf) clean_cursor_ = leaf->list_next;
   (leaf->list_prev != nullptr ? leaf->list_prev->list_next : list_head_) = leaf->list_next;
   if (leaf->list_next != nullptr) leaf->list_next->list_prev = leaf->list_prev;
   leaf->list_prev = leaf->list_next = nullptr;
@@ -112,36 +148,21 @@ Status Tree3::TxUnlinkLeaf(LeafNode* leaf) {
   return pmemkv::TxFree(Oid(leaf->offset));
 }
 
-// Joined mutations apply their DRAM changes at once (later operations of the batch depend on
-// them); if the batch aborts, the pool is rolled back and DRAM is rebuilt from it. One pair of
-// hooks per batch.
-Status Tree3::WatchBatchAbort() {
-  if (!pmemkv::TxScope::Active() || batch_watched_) return Status::OK();
-  Status s = pmemkv::TxScope::OnCommit([this] { batch_watched_ = false; });
-  if (s.ok())
-    s = pmemkv::TxScope::OnAbort([this] {
-      batch_watched_ = false;
-      if (!Recover().ok()) dram_lost_ = true;  // no DRAM for the index: refuse every call until reopened
-    });
-  if (s.ok()) batch_watched_ = true;
-  return s;
-}
-
-Status Tree3::Batch(const std::vector<pmemkv::BatchOp>& ops) { return pmemkv::BatchInOneTransaction(pop_, *this, ops); }
-
 // Recovery: walk the persistent leaf list, fill each leaf's DRAM cache and the DRAM mirror of
-// the list, free the empty leaves (one transaction), sort the others by their largest key (by
-// invariant I4 that is key order) and build the inner nodes bottom-up with those largest keys
-// as separators. Every offset is checked against the pool before it is followed, and a list
-// that loops is caught (Brent's cycle detection, within a few times its length).
+// the list, claim every live slot's slab record, free the empty leaves (one transaction) and
+// the slabs nothing is claimed in, sort the other leaves by their largest key (by invariant
+// I4 that is key order) and build the inner nodes bottom-up with those largest keys as
+// separators. Every offset is checked against the pool before it is followed, and a list
+// that loops is caught (Brent's cycle detection, within a few times its length). Dead slots'
+// references are never read (I2).
 // Reads each leaf once and the first bytes of each KVSlot once; allocates one LeafNode per
-// leaf and one separator string per leaf, nothing per key.
+// leaf and one separator string per leaf, nothing per key. REQUIRES: called once, at open.
 Status Tree3::Recover() {
   DeleteDram();
-  dram_lost_ = false;
   std::vector<LeafNode*> live, empty;
   try {
     const pmemkv::PoolSpan span = pmemkv::SpanOf(*pool_);
+    if (!arena_->Load(span)) throw std::bad_alloc();
     std::vector<PoolOffset> pairs;  // every live slot's KVSlot, to find one referenced twice
     PoolOffset mark = 0;
     uint64_t steps = 0, power = 1;
@@ -160,17 +181,22 @@ Status Tree3::Recover() {
       off = p->next;
       if (off != 0 && span.Contains(off, sizeof(Leaf))) __builtin_prefetch(At<Leaf>(off));
       // Every live slot is checked before the leaf is loaded (Load reads each key's prefix):
-      // its pair lies inside the pool's heap and is a pair, and its key has the slot's
-      // fingerprint (so a slot aimed at other bytes is caught, not listed as a garbage key).
+      // its pair lies inside the pool's heap and is a pair (inside a slab, wholly, or an
+      // allocation of kKVSlotTypeNum), and its key has the slot's fingerprint (so a slot aimed
+      // at other bytes is caught, not listed as a garbage key).
       for (int i = 0; i < kLeafSlots; i++) {
         if (p->hashes[i] == 0) continue;
         const PoolOffset kv_off = p->slots[i];
         const std::string where = "slot " + std::to_string(i) + " of the leaf at offset " + std::to_string(here);
-        if (!span.Contains(kv_off, sizeof(KVSlot)) || pmemobj_type_num(Oid(kv_off)) != kKVSlotTypeNum)
+        if (!span.Contains(kv_off, sizeof(KVSlot)) || kv_off % 8 != 0)
+          throw std::runtime_error(where + " refers outside the pool's pairs");
+        const bool in_slab = arena_->InSlab(kv_off);
+        if (!in_slab && pmemobj_type_num(Oid(kv_off)) != kKVSlotTypeNum)
           throw std::runtime_error(where + " refers outside the pool's pairs");
         const KVSlot* kv = At<KVSlot>(kv_off);
-        if (!span.Contains(kv_off, KVSlot::AllocSize(kv->key_size, kv->value_size)))
-          throw std::runtime_error(where + ": its pair runs past the end of the pool");
+        if (!span.Contains(kv_off, kv->bytes())) throw std::runtime_error(where + ": its pair runs past the end of the pool");
+        if (in_slab && arena_->Claim(kv_off, kv->bytes()) != SlabArena::Claimed::kInSlab)
+          throw std::runtime_error(where + ": its pair runs past the end of its slab");
         if (Fingerprint(kv->key(), kv->key_size) != p->hashes[i])
           throw std::runtime_error(where + ": its fingerprint does not match its key");
         pairs.push_back(kv_off);
@@ -193,6 +219,10 @@ Status Tree3::Recover() {
       throw std::runtime_error("two slots refer to one pair (at offset " +
                                std::to_string(*std::adjacent_find(pairs.begin(), pairs.end())) + ")");
     std::vector<PoolOffset>().swap(pairs);
+    if (!arena_->Finish()) {
+      DeleteDram();
+      return Status::Unknown(std::string("tree3: cannot free an empty slab: ") + pmemobj_errormsg());
+    }
     Status s = FreeEmptyLeaves(empty);
     if (!s.ok()) {
       DeleteDram();
@@ -255,10 +285,7 @@ Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot*
   if (!s.ok()) return s;
   // A new object needs no snapshot; libpmemobj flushes it at commit.
   KVSlot* p = static_cast<KVSlot*>(pmemobj_direct(oid));
-  p->key_size = static_cast<uint32_t>(key.size());
-  p->value_size = static_cast<uint32_t>(value.size());
-  if (!key.empty()) std::memcpy(p->mutable_key(), key.data(), key.size());
-  if (!value.empty()) std::memcpy(p->mutable_key() + key.size(), value.data(), value.size());
+  Fill(p, key, value);
   *off = oid.off;
   *kv = p;
   return Status::OK();
@@ -283,53 +310,120 @@ Status Tree3::TxNewLeaf(Leaf** leaf, PoolOffset* off) {
   return Status::OK();
 }
 
+
+void Tree3::Fill(KVSlot* p, Slice key, Slice value) noexcept {
+  p->key_size = static_cast<uint32_t>(key.size());
+  p->value_size = static_cast<uint32_t>(value.size());
+  if (!key.empty()) std::memcpy(p->mutable_key(), key.data(), key.size());
+  if (!value.empty()) std::memcpy(p->mutable_key() + key.size(), value.data(), value.size());
+}
+
+bool Tree3::Carve(Slice key, Slice value, bool may_clean, Carved* out) noexcept {
+  const uint64_t bytes = KVSlot::AllocSize(key.size(), value.size());
+  if (OwnRecordsOnly() || bytes > arena_->max_record()) return false;
+  PoolOffset off = arena_->Allocate(bytes);
+  if (off == 0 && may_clean && CleanForRoom(bytes)) off = arena_->Allocate(bytes);
+  if (off == 0) return false;
+  KVSlot* p = At<KVSlot>(off);
+  Fill(p, key, value);
+  pmemobj_flush(pop_, p, bytes);
+  *out = Carved{off, p, bytes};
+  return true;
+}
+
 Status Tree3::Put(Slice key, Slice value) {
   if (key.size() > kMaxKeySize) return TooLong("key", key.size());
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
-  Status watched = WatchBatchAbort();
-  if (!watched.ok()) return watched;
+  Status outside = pmemkv::CheckOutsideTx();  // direct stores never join a caller's transaction
+  if (!outside.ok()) return outside;
   const uint8_t h = Fingerprint(key.data(), key.size());
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
   LeafNode* leaf = tree_.Find(key, pfx, &path);
-  if (leaf == nullptr) return PutFirst(key, value, h, pfx);
-  const int slot = leaf->Find(h, pfx, key);
-  if (slot >= 0) return Overwrite(leaf, slot, key, value);
-  if (leaf->count < static_cast<uint32_t>(kLeafSlots)) return PutInLeaf(leaf, key, value, h, pfx);
-  return Split(path, leaf, key, value, h, pfx);
+  Status s;
+  if (leaf == nullptr) {
+    s = PutFirst(key, value, h, pfx);
+  } else {
+    const int slot = leaf->Find(h, pfx, key);
+    if (slot >= 0)
+      s = Overwrite(leaf, slot, key, value);
+    else if (leaf->count < static_cast<uint32_t>(kLeafSlots))
+      s = PutInLeaf(leaf, key, value, h, pfx);
+    else
+      s = Split(path, leaf, key, value, h, pfx);
+  }
+  if (s.ok()) MaybeClean(1);
+  return s;
 }
 
-// Overwrite: a new KVSlot replaces the old one in the same slot. Crash before commit: the
-// slot still refers to the old KVSlot and the new allocation is rolled back; after commit: the
-// slot refers to the new one and the old one is freed. The fingerprint does not change.
+// Overwrite (layout.h "overwrite"). A slab record replacing a slab record: the new record is
+// persisted, then the slot's reference is swapped by one persisted 8-byte store (the commit
+// point: before it the slot holds the old pair, after it the new one), then the old record is
+// released once no reader can hold it. When either record is an allocation of its own, the
+// swap and its allocation or free are one transaction. The fingerprint does not change.
 Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
   Leaf* const p = leaf->pleaf;
+  Carved c;
+  const bool carved = Carve(key, value, /*may_clean=*/true, &c);
+  // Read after Carve: its cleaning pass may have moved the old record.
   const PoolOffset old = p->slots[slot];
-  PoolOffset off = 0;
-  const KVSlot* kv = nullptr;
+  const uint64_t old_bytes = At<KVSlot>(old)->bytes();
+  const bool old_in_slab = InSlab(old);
+  pmemobj_drain(pop_);  // the carved record is durable before anything refers to it
+  if (carved && old_in_slab) {
+    CrashPoint("overwrite: new pair persisted");
+    __atomic_store_n(&p->slots[slot], c.off, __ATOMIC_RELEASE);
+    pmemobj_persist(pop_, &p->slots[slot], sizeof(PoolOffset));
+    CrashPoint("overwrite: slot swapped");
+    ExcludeReaders([&] { leaf->slot[slot].kv = c.kv; });
+    arena_->Release(old, old_bytes);
+    return Status::OK();
+  }
+  PoolOffset off = carved ? c.off : 0;
+  const KVSlot* kv = carved ? c.kv : nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
-    Status st = TxNewKVSlot(key, value, &off, &kv);
+    Status st = carved ? Status::OK() : TxNewKVSlot(key, value, &off, &kv);
     CrashPoint("overwrite: new KVSlot written");
     if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
     if (!st.ok()) return st;
     p->slots[slot] = off;
-    CrashPoint("overwrite: slot swapped");
-    st = pmemkv::TxFree(Oid(old));
+    CrashPoint("overwrite: slot swapped in a transaction");
+    if (!old_in_slab) st = pmemkv::TxFree(Oid(old));
     CrashPoint("overwrite: old KVSlot freed");
     return st;
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    if (carved) arena_->Release(c.off, c.bytes);
+    return s;
+  }
   ExcludeReaders([&] { leaf->slot[slot].kv = kv; });
+  if (old_in_slab) arena_->Release(old, old_bytes);
   return Status::OK();
 }
 
-// Insert into a dead slot: the slot's fingerprint and reference are snapshotted, then set.
-// Crash before commit: the fingerprint is 0 again (the slot is dead) and the KVSlot is rolled
-// back; after commit: the pair is live.
+// Insert into a dead slot (layout.h "insert"). A slab record: the record and the slot's
+// reference are persisted together (one fence: the slot is dead, so neither is reachable),
+// then the fingerprint byte, persisted, makes the slot live (the commit point). A crash before
+// it leaves a dead slot whose reference is garbage (I2) and an unclaimed record. A pair of its
+// own: one transaction sets both (crash before commit: the slot is dead, the KVSlot freed).
 Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint64_t pfx) {
   Leaf* const p = leaf->pleaf;
   const int slot = leaf->FreeSlot();
+  Carved c;
+  if (Carve(key, value, /*may_clean=*/true, &c)) {
+    p->slots[slot] = c.off;
+    pmemobj_flush(pop_, &p->slots[slot], sizeof(PoolOffset));
+    pmemobj_drain(pop_);
+    CrashPoint("insert: pair and reference persisted");
+    p->hashes[slot] = h;
+    pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
+    CrashPoint("insert: fingerprint persisted");
+    ExcludeReaders([&] {
+      leaf->Set(slot, h, pfx, c.kv);
+      count_++;
+    });
+    return Status::OK();
+  }
   PoolOffset off = 0;
   const KVSlot* kv = nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
@@ -352,24 +446,31 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
   return Status::OK();
 }
 
-// The first pair of an empty tree goes to slot 0 of a new leaf, in one transaction.
+// The first pair of an empty tree goes to slot 0 of a new leaf, in one transaction (its slab
+// record, if any, persisted before the transaction begins; released if it fails).
 Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
   std::unique_ptr<LeafNode> node(new (std::nothrow) LeafNode);
   if (node == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
+  Carved c;
+  const bool carved = Carve(key, value, /*may_clean=*/true, &c);
+  pmemobj_drain(pop_);
   Leaf* p = nullptr;
-  PoolOffset leaf_off = 0, off = 0;
-  const KVSlot* kv = nullptr;
+  PoolOffset leaf_off = 0, off = carved ? c.off : 0;
+  const KVSlot* kv = carved ? c.kv : nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
     Status st = TxNewLeaf(&p, &leaf_off);
     CrashPoint("first: leaf acquired");
-    if (st.ok()) st = TxNewKVSlot(key, value, &off, &kv);
+    if (st.ok() && !carved) st = TxNewKVSlot(key, value, &off, &kv);
     if (!st.ok()) return st;
     p->slots[0] = off;
     p->hashes[0] = h;
     CrashPoint("first: slot set");
     return Status::OK();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    if (carved) arena_->Release(c.off, c.bytes);
+    return s;
+  }
   LeafNode* leaf = node.release();
   leaf->pleaf = p;
   leaf->offset = leaf_off;
@@ -382,22 +483,19 @@ Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
   return Status::OK();
 }
 
-// Split of a full leaf, together with the insert of `key`, in one transaction.
+// Split of a full leaf, together with the insert of `key`.
 //
 // Plan (DRAM only): normally the 48 keys and `key` are partitioned around their median; the
 // slots above it move to a new leaf that goes right of this one, and the median is the
 // separator. When `key` is beyond every key of the first or last leaf (ascending or
 // descending fills), nothing moves: the new leaf holds only `key` and goes at that end, so
-// such fills leave full leaves behind. Allocations (the DRAM leaf, inner nodes, the separator
-// copy) are made before the transaction.
-//
-// Transaction: allocate and link a new leaf, move the chosen 8-byte slot references and
-// fingerprints (no key or value bytes are copied), write the new KVSlot into a dead slot. Crash before commit: every snapshotted fingerprint and reference comes back, the
-// new leaf and KVSlot allocations are rolled back, and the list head is restored, so the old
-// leaf is whole; after commit: each moved key is live in exactly one leaf (I3), and the two
-// leaves' key sets are separated by the median (I4).
+// such fills leave full leaves behind. The pair's slab record is carved (and its cleaning
+// pass, which may move this leaf's records, run) before the plan takes slices of keys.
 Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slice value, uint8_t h,
                     uint64_t pfx) {
+  Carved c;
+  const bool carved = Carve(key, value, /*may_clean=*/true, &c);
+  pmemobj_drain(pop_);
   bool new_goes_right = true;
   bool key_to_new = true;
   uint64_t move = 0;
@@ -431,7 +529,22 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
         key_to_new = true;
     }
   }
+  const SplitInsert ins{key_to_new, h, pfx, carved ? &c : nullptr, key, value};
+  Status s = SplitLeaf(path, leaf, sep, new_goes_right, move, &ins, nullptr);
+  if (!s.ok() && carved) arena_->Release(c.off, c.bytes);
+  return s;
+}
 
+// One transaction: allocate and link a new leaf, move the slots of `move` (8-byte references
+// and fingerprints; no key or value bytes are copied), and with `ins` set the new pair's slot
+// (a vacated slot of the old leaf, or the next slot of the new one). Crash before commit:
+// every snapshotted fingerprint and reference comes back, the new leaf (and a KVSlot
+// allocated here) is rolled back, and the list head is restored, so the old leaf is whole;
+// after commit: each moved key is live in exactly one leaf (I3), and the two leaves' key sets
+// are separated by `sep` (I4). DRAM allocations (the leaf cache, inner nodes, the separator
+// copy) are made before the transaction, so a committed split never fails to reach DRAM.
+Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, bool new_goes_right, uint64_t move,
+                        const SplitInsert* ins, LeafNode** created) {
   InnerTree::SplitPlan plan;
   std::unique_ptr<LeafNode> fresh;
   try {
@@ -440,18 +553,18 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM for tree3's inner nodes");
   }
-
   Leaf* const old_p = leaf->pleaf;
   Leaf* new_p = nullptr;
   int key_slot = -1;
-  PoolOffset new_off = 0, off = 0;
-  const KVSlot* kv = nullptr;
+  PoolOffset new_off = 0;
+  PoolOffset off = ins != nullptr && ins->carved != nullptr ? ins->carved->off : 0;
+  const KVSlot* kv = ins != nullptr && ins->carved != nullptr ? ins->carved->kv : nullptr;
   Status s = RunTx(pop_, [&]() -> Status {
     Status st = TxNewLeaf(&new_p, &new_off);
     CrashPoint("split: leaf acquired");
     if (st.ok() && move != 0) st = TxAddRange(old_p->hashes, sizeof(old_p->hashes));
     if (st.ok() && move != 0) st = TxAddRange(old_p->slots, sizeof(old_p->slots));
-    if (st.ok()) st = TxNewKVSlot(key, value, &off, &kv);
+    if (st.ok() && ins != nullptr && ins->carved == nullptr) st = TxNewKVSlot(ins->key, ins->value, &off, &kv);
     CrashPoint("split: KVSlot written");
     if (!st.ok()) return st;
     int j = 0;
@@ -464,11 +577,13 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
       old_p->slots[i] = 0;
       CrashPoint("split: slot moved");
     }
-    Leaf* target = key_to_new ? new_p : old_p;
-    key_slot = key_to_new ? j : __builtin_ctzll(move);  // else: a slot vacated (and snapshotted) above
-    target->slots[key_slot] = off;
-    target->hashes[key_slot] = h;
-    CrashPoint("split: new key set");
+    if (ins != nullptr) {
+      Leaf* target = ins->to_new ? new_p : old_p;
+      key_slot = ins->to_new ? j : __builtin_ctzll(move);  // else: a slot vacated (and snapshotted) above
+      target->slots[key_slot] = off;
+      target->hashes[key_slot] = ins->h;
+      CrashPoint("split: new key set");
+    }
     return Status::OK();
   });
   if (!s.ok()) return s;  // rolled back; DRAM untouched; plan and fresh are freed
@@ -484,22 +599,20 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
     const int i = __builtin_ctzll(m);
     node->Set(j, leaf->hashes[i], leaf->slot[i].prefix, leaf->slot[i].kv);
   }
-  if (key_to_new) node->Set(key_slot, h, pfx, kv);
+  if (ins != nullptr && ins->to_new) node->Set(key_slot, ins->h, ins->pfx, kv);
   ExcludeReaders([&] {
     for (uint64_t m = move; m != 0; m &= m - 1) leaf->Clear(__builtin_ctzll(m));
-    if (!key_to_new) leaf->Set(key_slot, h, pfx, kv);
-    count_++;
+    if (ins != nullptr) {
+      if (!ins->to_new) leaf->Set(key_slot, ins->h, ins->pfx, kv);
+      count_++;
+    }
     tree_.CommitSplit(path, &plan, new_goes_right ? leaf : node, new_goes_right ? node : leaf);
   });
+  if (created != nullptr) *created = node;
   return Status::OK();
 }
 
-Status Tree3::DramLost() const {
-  return Status::Unknown("tree3 lost its DRAM index after a failed batch (out of DRAM): close the database and open it again");
-}
-
 Status Tree3::Get(Slice key, pmemkv::ValueReceiver& out) {
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   const uint64_t pfx = KeyPrefix(key);
   const LeafNode* leaf = tree_.Find(key, pfx, nullptr);
   if (leaf == nullptr) return Status::NotFound();
@@ -510,57 +623,461 @@ Status Tree3::Get(Slice key, pmemkv::ValueReceiver& out) {
 }
 
 Status Tree3::Exists(Slice key) {
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   const uint64_t pfx = KeyPrefix(key);
   const LeafNode* leaf = tree_.Find(key, pfx, nullptr);
   if (leaf == nullptr || leaf->Find(Fingerprint(key.data(), key.size()), pfx, key) < 0) return Status::NotFound();
   return Status::OK();
 }
 
-// Remove: the slot's fingerprint and reference are cleared and its KVSlot freed in one
-// transaction (crash before commit: the pair is live and whole; after: gone and freed). A leaf
-// left empty is unlinked from the persistent list and freed in the same transaction (I1: the
-// list holds no empty leaf, but for a pool's only leaf of earlier releases), and leaves the tree.
+// Remove (layout.h "remove"). A slab record: the fingerprint byte cleared and persisted is the
+// commit point (the slot is dead; its reference is cleared after, unfenced), then the record
+// is released once no reader can hold it. A pair of its own: one transaction clears both and
+// frees it. A leaf left empty is unlinked from the persistent list and freed (I1): in its own
+// transaction after the commit point for a slab record (a crash in between leaves an empty
+// leaf, freed at the next open; a failed unlink keeps the empty leaf, usable, in the tree), in
+// the remove's transaction for a pair of its own.
 Status Tree3::Remove(Slice key) {
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
+  Status outside = pmemkv::CheckOutsideTx();
+  if (!outside.ok()) return outside;
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
   LeafNode* leaf = tree_.Find(key, pfx, &path);
   if (leaf == nullptr) return Status::NotFound();
   const int slot = leaf->Find(Fingerprint(key.data(), key.size()), pfx, key);
   if (slot < 0) return Status::NotFound();
-  Status s = WatchBatchAbort();
-  if (!s.ok()) return s;
   Leaf* const p = leaf->pleaf;
   const PoolOffset old = p->slots[slot];
+  const uint64_t old_bytes = At<KVSlot>(old)->bytes();
+  const bool in_slab = InSlab(old);
   const bool empties = leaf->count == 1;
-  s = RunTx(pop_, [&]() -> Status {
-    Status st = TxAddRange(&p->hashes[slot], sizeof(p->hashes[slot]));
-    if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
-    if (!st.ok()) return st;
+  bool unlinked = false;
+  if (in_slab) {
     p->hashes[slot] = 0;
+    pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
     CrashPoint("remove: fingerprint cleared");
     p->slots[slot] = 0;
-    st = pmemkv::TxFree(Oid(old));
-    CrashPoint("remove: KVSlot freed");
-    if (st.ok() && empties) st = TxUnlinkLeaf(leaf);
-    return st;
-  });
-  if (!s.ok()) return s;
+    pmemobj_flush(pop_, &p->slots[slot], sizeof(PoolOffset));
+    if (empties) unlinked = RunTx(pop_, [&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
+  } else {
+    Status s = RunTx(pop_, [&]() -> Status {
+      Status st = TxAddRange(&p->hashes[slot], sizeof(p->hashes[slot]));
+      if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
+      if (!st.ok()) return st;
+      p->hashes[slot] = 0;
+      CrashPoint("remove: fingerprint cleared in a transaction");
+      p->slots[slot] = 0;
+      st = pmemkv::TxFree(Oid(old));
+      CrashPoint("remove: KVSlot freed");
+      if (st.ok() && empties) st = TxUnlinkLeaf(leaf);
+      return st;
+    });
+    if (!s.ok()) return s;
+    unlinked = empties;
+  }
   ExcludeReaders([&] {
     leaf->Clear(slot);
     count_--;
-    if (empties) tree_.Remove(path, leaf);
+    if (unlinked) tree_.Remove(path, leaf);
   });
-  if (empties) {
+  if (unlinked) {
     ListErase(leaf);
     delete leaf;
+  }
+  if (in_slab) arena_->Release(old, old_bytes);
+  MaybeClean(1);
+  return Status::OK();
+}
+
+// Batch (layout.h "batch").
+//
+// Plan: one item per key (the batch's last operation on it), in key order. PrepareBatchLeaves
+// then makes room: every leaf gets a free slot for each new key of the batch in its range,
+// by splits that move existing pairs only (each its own transaction; the pool's key-value
+// contents stay as before the batch, so a crash or a failure after them loses nothing and
+// applies nothing). Then every new pair's record is carved from a slab (or reserved, when
+// large or when no slab has room) and filled, and the batch's words are gathered: slots[i]
+// of every slot that gets a pair, and every 8-byte word of a leaf's hashes[] that changes,
+// computed from the DRAM fingerprints. The new records are persisted, then the words are
+// committed at once (WordStores: one journal commit, or one publish that also reserves and
+// frees the batch's own allocations): the batch's only commit point. After it, DRAM follows,
+// unlinked slab records are released and leaves left empty are unlinked and freed.
+// New keys never take a slot that a remove of the same batch frees, so no slot is written
+// twice. Failures before the commit point give back what was carved (the reservations are
+// cancelled) and free the leaves the splits left empty; the error names the operation.
+struct Tree3::BatchItem {
+  const pmemkv::BatchOp* op;
+  size_t index;     // position in the batch (for errors)
+  uint64_t pfx;
+  uint8_t h;
+  LeafNode* leaf;   // whose range holds the key (PrepareBatchLeaves); nullptr: the tree is empty
+};
+
+Status Tree3::Batch(const std::vector<pmemkv::BatchOp>& ops) {
+  Status outside = pmemkv::CheckOutsideTx();  // a journal commit never joins a caller's transaction
+  if (!outside.ok()) return outside;
+  for (size_t i = 0; i < ops.size(); i++) {
+    if (ops[i].key.size() > kMaxKeySize) return pmemkv::BatchOpError(i, TooLong("key", ops[i].key.size()));
+    if (ops[i].is_put && ops[i].value.size() > kMaxValueSize)
+      return pmemkv::BatchOpError(i, TooLong("value", ops[i].value.size()));
+  }
+  if (ops.empty()) return Status::OK();
+  std::vector<BatchItem> items;
+  try {
+    std::vector<BatchItem> all;
+    all.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); i++) {
+      const pmemkv::BatchOp& op = ops[i];
+      all.push_back(BatchItem{&op, i, KeyPrefix(op.key), Fingerprint(op.key.data(), op.key.size()), nullptr});
+    }
+    std::sort(all.begin(), all.end(), [](const BatchItem& a, const BatchItem& b) {
+      const int c = CompareKeys(a.pfx, a.op->key, b.pfx, b.op->key);
+      return c != 0 ? c < 0 : a.index < b.index;
+    });
+    items.reserve(all.size());
+    for (size_t k = 0; k < all.size(); k++) {
+      // Equal keys are adjacent and in batch order: the last of them wins.
+      if (k + 1 < all.size() && all[k].op->key == all[k + 1].op->key) continue;
+      items.push_back(all[k]);
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("out of DRAM to plan a tree3 batch");
+  }
+  Status s = BatchOnce(ops, items);
+  if (s.code() == pmemkv::Code::kOutOfMemory && CleanForRoom(arena_->max_record())) s = BatchOnce(ops, items);
+  if (s.ok()) MaybeClean(items.size());
+  return s;
+}
+
+// Assigns each item its leaf, splitting leaves (and creating the first leaf of an empty
+// tree) until every leaf has a dead slot for each new key the batch puts in its range.
+Status Tree3::PrepareBatchLeaves(std::vector<BatchItem>& items) {
+  size_t i = 0;
+  while (i < items.size()) {
+    BatchItem& it = items[i];
+    const Slice key(it.op->key);
+    InnerTree::Path path;
+    LeafNode* l = tree_.Find(key, it.pfx, &path);
+    if (l == nullptr) {
+      if (!it.op->is_put) {  // a remove in an empty tree changes nothing
+        it.leaf = nullptr;
+        i++;
+        continue;
+      }
+      // The first leaf, empty until the batch commits (I1; freed if the batch fails).
+      std::unique_ptr<LeafNode> node(new (std::nothrow) LeafNode);
+      if (node == nullptr) return pmemkv::BatchOpError(it.index, Status::OutOfMemory("out of DRAM for a tree3 leaf"));
+      Leaf* p = nullptr;
+      PoolOffset off = 0;
+      Status s = RunTx(pop_, [&]() -> Status { return TxNewLeaf(&p, &off); });
+      if (!s.ok()) return pmemkv::BatchOpError(it.index, s);
+      CrashPoint("batch: first leaf created");
+      LeafNode* leaf = node.release();
+      leaf->pleaf = p;
+      leaf->offset = off;
+      ListPushFront(leaf);
+      ExcludeReaders([&] { tree_.InitSingle(leaf); });
+      continue;
+    }
+    // The items in l's range follow item i (keys ascend, ranges are intervals). The scan stops
+    // once the new keys overflow the leaf by a leaf's worth: a split planned from those keys
+    // already narrows the range, and the scan stays O(leaf) per split.
+    size_t j = i;
+    uint32_t fresh = 0;
+    for (; j < items.size() && l->count + fresh <= 2 * kLeafSlots; j++) {
+      const BatchItem& x = items[j];
+      if (j > i && !tree_.WithinUpperBound(path, Slice(x.op->key), x.pfx)) break;
+      if (x.op->is_put && l->Find(x.h, x.pfx, x.op->key) < 0) fresh++;
+    }
+    if (l->count + fresh <= static_cast<uint32_t>(kLeafSlots)) {
+      for (size_t k = i; k < j; k++) items[k].leaf = l;
+      i = j;
+      continue;
+    }
+    Status s = SplitForBatch(path, l, items, i, j);
+    if (!s.ok()) return pmemkv::BatchOpError(it.index, s);
+    CrashPoint("batch: leaf split");
   }
   return Status::OK();
 }
 
+// Splits `l` (Find's `path`) for the new keys of items[first, last), moving existing pairs
+// only. The separator comes from the sorted union C of l's keys and those new keys (more than
+// a leaf holds): in the last leaf, when no existing key is beyond C[47], C[47] (the left leaf
+// fills up, the rest of the keys go to a new right leaf: ascending batches leave full
+// leaves); in the first leaf, when no existing key is before C[n-48], C[n-49] (the mirror
+// case); else the median. Every split shrinks the range of the leaf item `first` falls in, so
+// PrepareBatchLeaves ends.
+Status Tree3::SplitForBatch(const InnerTree::Path& path, LeafNode* l, std::vector<BatchItem>& items, size_t first,
+                            size_t last) {
+  struct Key {
+    uint64_t pfx;
+    Slice key;
+    int slot;  // -1: a new key of the batch
+  };
+  std::vector<Key> c;
+  try {
+    c.reserve(l->count + (last - first));
+    for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) {
+      const int i = __builtin_ctzll(m);
+      c.push_back(Key{l->slot[i].prefix, l->Key(i), i});
+    }
+    for (size_t k = first; k < last; k++) {
+      const BatchItem& x = items[k];
+      if (x.op->is_put && l->Find(x.h, x.pfx, x.op->key) < 0) c.push_back(Key{x.pfx, Slice(x.op->key), -1});
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("out of DRAM to plan a tree3 batch");
+  }
+  std::sort(c.begin(), c.end(), [](const Key& a, const Key& b) { return CompareKeys(a.pfx, a.key, b.pfx, b.key) < 0; });
+  const size_t n = c.size();
+  size_t lo = n, hi = 0;  // first and last position of an existing key in C
+  bool any = false;
+  for (size_t k = 0; k < n; k++)
+    if (c[k].slot >= 0) {
+      lo = std::min(lo, k);
+      hi = k;
+      any = true;
+    }
+  size_t at;
+  bool new_goes_right = true;
+  if (l->next == nullptr && (!any || hi < static_cast<size_t>(kLeafSlots))) {
+    at = kLeafSlots - 1;
+  } else if (l->prev == nullptr && (!any || lo >= n - kLeafSlots)) {
+    at = n - kLeafSlots - 1;
+    new_goes_right = false;
+  } else {
+    at = (n - 1) / 2;
+  }
+  uint64_t move = 0;  // the existing slots on the new leaf's side of C[at]
+  for (size_t k = 0; k < n; k++)
+    if (c[k].slot >= 0 && (new_goes_right ? k > at : k <= at)) move |= uint64_t{1} << c[k].slot;
+  return SplitLeaf(path, l, c[at].key, new_goes_right, move, nullptr, nullptr);
+}
+
+Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<BatchItem>& items) {
+  Status s = PrepareBatchLeaves(items);
+  if (!s.ok()) {
+    DropEmptyLeaves(items);
+    return s;
+  }
+  struct Record {
+    PoolOffset off;
+    uint64_t bytes;
+  };
+  struct Change {
+    LeafNode* leaf;
+    int slot;
+    uint8_t h;
+    uint64_t pfx;
+    const KVSlot* kv;  // nullptr: the slot dies
+    bool fresh;        // a new key in a dead slot
+  };
+  pmemkv::ActionList acts(pop_);
+  pmemkv::WordStores stores(pop_);
+  pmemkv::RangePersister persist(pop_, is_pmem_);
+  std::vector<Record> carved;   // slab records of this batch: given back unless it commits
+  std::vector<Record> dropped;  // slab records it unlinks: released once it committed
+  std::vector<Change> changes;
+  bool emptied = false;
+  const auto fail = [&](Status st) {
+    for (const Record& r : carved) arena_->Release(r.off, r.bytes);
+    acts.Cancel();
+    DropEmptyLeaves(items);
+    return st;
+  };
+  try {
+    carved.reserve(items.size());
+    changes.reserve(items.size());
+    LeafNode* cur = nullptr;
+    alignas(16) uint8_t nh[kLeafSlots];  // cur's fingerprints after the batch
+    uint64_t vacated = 0;                // cur's slots this batch kills
+    unsigned dirty = 0;                  // cur's 8-byte words of hashes[] that change
+    uint32_t live = 0;                   // cur's live slots after the batch
+    const auto close_leaf = [&]() {
+      if (cur == nullptr) return;
+      for (int w = 0; w < kLeafSlots / 8; w++) {
+        if ((dirty >> w & 1) == 0) continue;
+        uint64_t word;
+        std::memcpy(&word, nh + 8 * w, sizeof word);
+        if (!stores.Set(reinterpret_cast<uint64_t*>(cur->pleaf->hashes + 8 * w), word)) throw std::bad_alloc();
+      }
+      if (live == 0) emptied = true;
+    };
+    for (const BatchItem& it : items) {
+      LeafNode* const l = it.leaf;
+      if (l == nullptr) continue;
+      if (l != cur) {
+        close_leaf();
+        cur = l;
+        std::memcpy(nh, l->hashes, sizeof nh);
+        vacated = 0;
+        dirty = 0;
+        live = l->count;
+      }
+      const pmemkv::BatchOp& op = *it.op;
+      int slot = l->Find(it.h, it.pfx, op.key);
+      if (slot < 0 && !op.is_put) continue;  // a remove of a missing key changes nothing
+      if (slot >= 0) {
+        const PoolOffset old = l->pleaf->slots[slot];
+        if (InSlab(old))
+          dropped.push_back(Record{old, At<KVSlot>(old)->bytes()});
+        else if (!acts.Free(Oid(old)))
+          throw std::bad_alloc();
+      }
+      if (!op.is_put) {
+        nh[slot] = 0;
+        vacated |= uint64_t{1} << slot;
+        dirty |= 1u << (slot / 8);
+        live--;
+        changes.push_back(Change{l, slot, 0, 0, nullptr, false});
+        continue;
+      }
+      const uint64_t bytes = KVSlot::AllocSize(op.key.size(), op.value.size());
+      PoolOffset off = 0;
+      if (!OwnRecordsOnly() && bytes <= arena_->max_record()) {
+        off = arena_->Allocate(bytes);
+        if (off != 0) carved.push_back(Record{off, bytes});  // reserved above: cannot throw
+      }
+      if (off == 0) off = acts.Reserve(bytes, kKVSlotTypeNum, pool_->AllocFlags(bytes)).off;
+      if (off == 0)
+        return fail(pmemkv::BatchOpError(it.index, Status::OutOfMemory("the tree3 pool is full: remove entries, or create a larger pool (config.size)")));
+      KVSlot* kv = At<KVSlot>(off);
+      Fill(kv, op.key, op.value);
+      persist.Add(kv, bytes);
+      const bool fresh = slot < 0;
+      if (fresh) {
+        // PrepareBatchLeaves left a dead slot for every new key in this leaf.
+        slot = __builtin_ctzll(MatchMask(nh, 0) & kAllSlots & ~vacated);
+        nh[slot] = it.h;
+        dirty |= 1u << (slot / 8);
+        live++;
+      }
+      if (!stores.Set(&l->pleaf->slots[slot], off)) throw std::bad_alloc();
+      changes.push_back(Change{l, slot, it.h, it.pfx, kv, fresh});
+    }
+    close_leaf();
+  } catch (const std::bad_alloc&) {
+    return fail(Status::OutOfMemory("out of DRAM for a tree3 batch"));
+  }
+  persist.Persist();  // every new record durable before the commit makes it reachable
+  CrashPoint("batch: pairs persisted");
+  s = stores.Commit(journal_, acts);
+  if (!s.ok()) return fail(Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message()));
+  CrashPoint("batch: committed");
+  ExcludeReaders([&] {
+    for (const Change& c : changes) {
+      if (c.kv == nullptr) {
+        c.leaf->Clear(c.slot);
+        count_--;
+      } else if (c.fresh) {
+        c.leaf->Set(c.slot, c.h, c.pfx, c.kv);
+        count_++;
+      } else {
+        c.leaf->slot[c.slot].kv = c.kv;
+      }
+    }
+  });
+  for (const Record& r : dropped) arena_->Release(r.off, r.bytes);
+  if (emptied) DropEmptyLeaves(items);
+  return Status::OK();
+}
+
+void Tree3::DropEmptyLeaves(const std::vector<BatchItem>& items) noexcept {
+  for (const BatchItem& it : items) {
+    InnerTree::Path path;
+    LeafNode* l = tree_.Find(Slice(it.op->key), it.pfx, &path);
+    if (l != nullptr && l->count == 0) DropEmptyLeaf(path, l);
+  }
+}
+
+void Tree3::DropEmptyLeaf(const InnerTree::Path& path, LeafNode* leaf) noexcept {
+  if (!RunTx(pop_, [&]() -> Status { return TxUnlinkLeaf(leaf); }).ok()) return;
+  ExcludeReaders([&] { tree_.Remove(path, leaf); });
+  ListErase(leaf);
+  delete leaf;
+}
+
+// The cleaner (layout.h "cleaner"), within a write (so no other write runs): the records of
+// slots [lo, hi) of `l` that lie in sparse slabs are copied whole into fresh records (the
+// cleaner may use the arena's reserve slab), which are persisted before each slot's reference
+// is swapped by an 8-byte store; the stores are persisted, DRAM follows, and the old records
+// are released, so a slab is freed once its last live record has moved. A crash at any point
+// leaves every slot referring to an identical copy of its pair.
+bool Tree3::CleanLeaf(LeafNode* l, uint64_t min_garbage, int lo, int hi) noexcept {
+  struct Move {
+    int slot;
+    PoolOffset fresh, old;
+    uint64_t bytes;
+  };
+  Move moves[kLeafSlots];
+  int n = 0;
+  bool ok = true;
+  Leaf* const p = l->pleaf;
+  const uint64_t window = (hi >= 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1);
+  for (uint64_t m = l->LiveMask() & window; m != 0; m &= m - 1) {
+    const int i = __builtin_ctzll(m);
+    const PoolOffset old = p->slots[i];
+    if (!arena_->Sparse(old, min_garbage)) continue;
+    const uint64_t bytes = l->slot[i].kv->bytes();
+    const PoolOffset fresh = arena_->Allocate(bytes, SlabArena::kForCleaner);
+    if (fresh == 0) {
+      ok = false;
+      break;
+    }
+    std::memcpy(base_ + fresh, base_ + old, bytes);
+    pmemobj_flush(pop_, base_ + fresh, bytes);
+    moves[n++] = Move{i, fresh, old, bytes};
+  }
+  if (n == 0) return ok;
+  pmemobj_drain(pop_);
+  CrashPoint("clean: copies persisted");
+  for (int k = 0; k < n; k++) {
+    __atomic_store_n(&p->slots[moves[k].slot], moves[k].fresh, __ATOMIC_RELEASE);
+    pmemobj_flush(pop_, &p->slots[moves[k].slot], sizeof(PoolOffset));
+  }
+  pmemobj_drain(pop_);
+  CrashPoint("clean: slots relinked");
+  ExcludeReaders([&] {
+    for (int k = 0; k < n; k++) l->slot[moves[k].slot].kv = At<KVSlot>(moves[k].fresh);
+  });
+  for (int k = 0; k < n; k++) arena_->Release(moves[k].old, moves[k].bytes);
+  return ok;
+}
+
+void Tree3::MaybeClean(uint64_t writes) noexcept {
+  if (!arena_->NeedsCleaning()) return;
+  const uint64_t min_garbage = arena_->slab_size() * kSparseGarbagePercent / 100;
+  const uint64_t windows = std::min<uint64_t>(6 * tree_.leaf_count(), kCleanWindows * writes);
+  for (uint64_t w = 0; w < windows; w++) {
+    if (clean_cursor_ == nullptr) {
+      clean_cursor_ = list_head_;
+      clean_slot_ = 0;
+      if (clean_cursor_ == nullptr) return;
+    }
+    LeafNode* const l = clean_cursor_;
+    const int lo = clean_slot_;
+    clean_slot_ += kCleanWindowSlots;
+    if (clean_slot_ >= kLeafSlots) {
+      clean_cursor_ = l->list_next;
+      clean_slot_ = 0;
+    }
+    if (!CleanLeaf(l, min_garbage, lo, std::min(lo + kCleanWindowSlots, kLeafSlots))) return;
+  }
+}
+
+bool Tree3::CleanAll(uint64_t min_garbage) noexcept {
+  for (LeafNode* l = list_head_; l != nullptr; l = l->list_next)
+    if (!CleanLeaf(l, min_garbage, 0, kLeafSlots)) return false;
+  return true;
+}
+
+bool Tree3::CleanForRoom(uint64_t needed) noexcept {
+  if (!arena_->AnySparse(needed)) return false;
+  CleanAll(needed);
+  return true;
+}
+
 Status Tree3::Count(const KeyRange& range, uint64_t* count) {
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   if (!range.IsFull()) return Engine::Count(range, count);
   *count = count_;
   return Status::OK();
@@ -629,7 +1146,6 @@ class Tree3Cursor final : public pmemkv::Cursor {
 };
 
 Status Tree3::NewCursor(std::unique_ptr<pmemkv::Cursor>* out) {
-  if (__builtin_expect(dram_lost_, 0)) return DramLost();
   out->reset(new Tree3Cursor(tree_));
   return Status::OK();
 }
@@ -642,7 +1158,7 @@ std::string Tree3::Verify() const {
   std::string err = tree_.Verify();
   if (!err.empty()) return "inner tree: " + err;
   std::unordered_set<const Leaf*> dram_leaves;
-  uint64_t total = 0;
+  uint64_t total = 0, slab_bytes = 0, own = 0;
   Slice prev_key;
   bool have_prev = false;
   for (const LeafNode* l = tree_.first(); l != nullptr; l = l->next) {
@@ -652,11 +1168,16 @@ std::string Tree3::Verify() const {
     int idx[kLeafSlots];
     for (int i = 0; i < kLeafSlots; i++) {
       if (l->hashes[i] != l->pleaf->hashes[i]) return "fingerprint cache differs from the leaf";
-      if (l->hashes[i] == 0) {
-        if (l->pleaf->slots[i] != 0) return "a dead slot has a reference";
-        continue;
-      }
+      if (l->hashes[i] == 0) continue;  // a dead slot's reference means nothing (I2)
       if (l->slot[i].kv != At<KVSlot>(l->pleaf->slots[i])) return "KVSlot cache differs from the leaf";
+      const PoolOffset off = l->pleaf->slots[i];
+      if (InSlab(off)) {
+        slab_bytes += (l->slot[i].kv->bytes() + 7) & ~uint64_t{7};
+      } else if (pmemobj_type_num(Oid(off)) == kKVSlotTypeNum) {
+        own++;
+      } else {
+        return "a live slot refers to neither a slab record nor a KVSlot allocation";
+      }
       if (l->slot[i].prefix != KeyPrefix(l->Key(i))) return "prefix cache differs from the key";
       const Slice key = l->Key(i);
       if (Fingerprint(key.data(), key.size()) != l->hashes[i]) return "fingerprint differs from the key";
@@ -687,6 +1208,15 @@ std::string Tree3::Verify() const {
   }
   if (mirror != nullptr) return "the DRAM list is longer than the persistent list";
   if (listed != dram_leaves.size()) return "a leaf of the tree is not on the persistent list";
+  // No record leaked (I5): the arena counts exactly the live slab records' bytes, and every
+  // allocation of kKVSlotTypeNum is a live slot's.
+  if (slab_bytes != arena_->live_bytes())
+    return "the slabs' live bytes (" + std::to_string(arena_->live_bytes()) + ") differ from the live slab records' (" +
+           std::to_string(slab_bytes) + ")";
+  uint64_t objects = 0;
+  for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid); oid = pmemobj_next(oid))
+    if (pmemobj_type_num(oid) == kKVSlotTypeNum) objects++;
+  if (objects != own) return "KVSlot allocations (" + std::to_string(objects) + ") differ from the live slots referring to them (" + std::to_string(own) + ")";
   return "";
 }
 

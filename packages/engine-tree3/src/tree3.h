@@ -7,23 +7,31 @@
 // Thread-safety: single-writer with a narrow write lock (kDescriptor): reads share the
 // engine's readers lock; one write at a time runs beside them and makes its DRAM changes,
 // the only state readers look at besides immutable KVSlots, inside ExcludeReaders after its
-// transaction. Readers never read persistent leaves, so a write's transaction can run while
-// they proceed. A KVSlot freed by a write stays untouched until the writer's next allocation,
-// which happens after that write's exclusive section has drained every reader that could still
-// hold a pointer to it.
+// persistent change is durable. Readers never read persistent leaves, so a write's persistent
+// steps can run while they proceed. A KVSlot a write unlinks keeps its bytes until the write's
+// exclusive section has drained every reader that could still hold a pointer to it: a slab
+// record is released only after that section; an allocation of its own is freed by the
+// write's transaction or publish, which leaves its bytes as they are, and is reused only by a
+// later allocation.
+// Batch is called with readers excluded for its whole length (SDK kExclusive).
 //
-// Crash semantics: every mutation (insert, overwrite, remove, and a leaf split with the insert
-// that caused it) is one libpmemobj transaction, so after a crash at any instant the pool
-// reopens as it was after the last committed mutation: each key holds its old or its new
-// value, never a torn one, and the count (recomputed from the fingerprints on open) is right.
-// DRAM structures change only after the transaction commits, from allocations made before it
-// began, so a failed or aborted mutation leaves both PMEM and DRAM as they were. Inside a
-// batch (one TxScope around many mutations) DRAM follows each mutation at once, and an abort
-// of the batch rebuilds DRAM from the rolled-back pool (Recover).
-// When Put or Remove returns OK the change is durable (on tmpfs: survives a process crash).
+// Crash semantics (layout.h, "Crash argument"): every mutation has one commit point (an 8-byte
+// or 1-byte persisted store, a journal commit, a publish or a transaction), so after a crash
+// at any instant the pool reopens as it was before or after each mutation: each key holds its
+// old or its new value, never a torn one, and the count (recomputed from the fingerprints on
+// open) is right. A batch is all or nothing: its only commit point is one journal commit (or
+// publish); the splits it runs before that only move existing pairs between leaves. DRAM
+// structures change only after the commit point, so a failed mutation (OUT_OF_MEMORY) leaves
+// the pairs in PMEM and DRAM as they were. When Put, Remove or Batch returns OK the change is
+// durable (on tmpfs: survives a process crash). Mutations never join a libpmemobj
+// transaction of the caller (TRANSACTION_SCOPE_ERROR).
 //
-// Space: a leaf emptied by a remove is unlinked and freed in the remove's transaction, so its
-// space serves pairs of any size; empty leaves left by older pools are freed at open.
+// Space: pairs of at most SlabArena::max_record() bytes are records in slabs. A record that an
+// overwrite or remove unlinks becomes garbage; the cleaner (MaybeClean after writes while the
+// slabs hold too much garbage, CleanForRoom when an allocation fails) copies the live records
+// of sparse slabs elsewhere, so emptied slabs are freed. A leaf emptied by a remove is
+// unlinked and freed, so its space serves pairs of any size; empty leaves left by a crash or
+// by older pools are freed at open.
 //
 // Ownership: slices handed to a ValueReceiver or Visitor point into the pool and are valid
 // only during that call.
@@ -38,7 +46,9 @@
 
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/pool.h>
+#include <pmemkv/slab_arena.h>
 #include <pmemkv/root.h>
 #include <pmemkv/status.h>
 
@@ -82,7 +92,8 @@ class Tree3 final : public pmemkv::Engine {
   pmemkv::Status Count(const pmemkv::KeyRange& range, uint64_t* count) override;
   // A cursor over the DRAM leaf order; each leaf's slots are sorted when the cursor enters it.
   pmemkv::Status NewCursor(std::unique_ptr<pmemkv::Cursor>* out) override;
-  // All of `ops` or none, across a crash too: one transaction that every Put and Remove joins.
+  // All of `ops` or none, across a crash too (the last operation on a key wins): one journal
+  // commit (or publish) of every slot word the batch changes.
   pmemkv::Status Batch(const std::vector<pmemkv::BatchOp>& ops) override;
 
   struct Stats {
@@ -93,9 +104,22 @@ class Tree3 final : public pmemkv::Engine {
   };
   Stats GetStats() const noexcept;
 
-  // Checks every invariant of layout.h and inner_tree.h, and that the DRAM caches equal the
-  // persistent leaves. Returns "" when all hold, else the first violation. O(entries).
+  // Checks every invariant of layout.h and inner_tree.h, that the DRAM caches equal the
+  // persistent leaves, and that no record leaked (the arena's live bytes are the live slab
+  // records' bytes; every own KVSlot allocation is referenced). Returns "" when all hold, else
+  // the first violation. O(entries + objects).
   std::string Verify() const;
+
+  const pmemkv::SlabArena& arena() const noexcept { return *arena_; }
+
+  // One cleaning pass over every leaf: moves the records of every slab with at least
+  // `min_garbage` bytes of garbage (what an allocation failure runs). false when there was no
+  // room to move one. The engine's own write paths run it as needed; tests call it directly.
+  bool CleanAll(uint64_t min_garbage) noexcept;
+
+  // Tests only: while set, every new pair is an allocation of its own (as in a version 1
+  // pool). Set it while no engine runs.
+  static void SetOwnRecordsOnlyForTesting(bool on) noexcept { OwnRecordsOnly() = on; }
 
  private:
   friend class Tree3Cursor;
@@ -108,19 +132,67 @@ class Tree3 final : public pmemkv::Engine {
   }
   PMEMoid Oid(PoolOffset off) const noexcept { return PMEMoid{uuid_lo_, off}; }
 
+  static bool& OwnRecordsOnly() noexcept {
+    static bool on = false;
+    return on;
+  }
+
   pmemkv::Status Recover();
-  pmemkv::Status DramLost() const;
   pmemkv::Status FreeEmptyLeaves(const std::vector<LeafNode*>& empty);
   void DeleteDram() noexcept;
-  // Inside a batch (a TxScope opened around this mutation), makes sure an abort of the batch
-  // rebuilds the DRAM structures from the rolled-back pool. OK outside a batch.
-  pmemkv::Status WatchBatchAbort();
+
+  // A new pair's KVSlot carved from a slab, filled and flushed (not yet fenced): the caller's
+  // next fence makes it durable. false when the pair is too large for a slab or no slab has
+  // room (after one cleaning pass when `may_clean`).
+  struct Carved {
+    PoolOffset off = 0;
+    const KVSlot* kv = nullptr;
+    uint64_t bytes = 0;
+  };
+  bool Carve(pmemkv::Slice key, pmemkv::Slice value, bool may_clean, Carved* out) noexcept;
+  void Fill(KVSlot* p, pmemkv::Slice key, pmemkv::Slice value) noexcept;
+  bool InSlab(PoolOffset off) const noexcept { return arena_->InSlab(off); }
 
   pmemkv::Status PutFirst(pmemkv::Slice key, pmemkv::Slice value, uint8_t h, uint64_t pfx);
   pmemkv::Status PutInLeaf(LeafNode* leaf, pmemkv::Slice key, pmemkv::Slice value, uint8_t h, uint64_t pfx);
   pmemkv::Status Overwrite(LeafNode* leaf, int slot, pmemkv::Slice key, pmemkv::Slice value);
   pmemkv::Status Split(const InnerTree::Path& path, LeafNode* leaf, pmemkv::Slice key, pmemkv::Slice value,
                        uint8_t h, uint64_t pfx);
+
+  // What a split moves: the slots of `move` go to a new leaf placed right of `leaf` (or left
+  // when !new_goes_right) with `sep` between them. With `ins`, the new pair goes into the
+  // chosen leaf in the same transaction.
+  struct SplitInsert {
+    bool to_new;
+    uint8_t h;
+    uint64_t pfx;
+    const Carved* carved;  // the pair's slab record, or nullptr: allocated in the transaction
+    pmemkv::Slice key, value;
+  };
+  pmemkv::Status SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, pmemkv::Slice sep, bool new_goes_right,
+                           uint64_t move, const SplitInsert* ins, LeafNode** created);
+
+  // Batch steps (tree3.cc, "Batch").
+  struct BatchItem;
+  pmemkv::Status BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<BatchItem>& items);
+  pmemkv::Status PrepareBatchLeaves(std::vector<BatchItem>& items);
+  pmemkv::Status SplitForBatch(const InnerTree::Path& path, LeafNode* leaf, std::vector<BatchItem>& items,
+                               size_t first, size_t last);
+  // Unlinks and frees every empty leaf that the keys of `items` reach (best effort: a leaf
+  // whose unlink fails stays, empty, until the next open).
+  void DropEmptyLeaves(const std::vector<BatchItem>& items) noexcept;
+  void DropEmptyLeaf(const InnerTree::Path& path, LeafNode* leaf) noexcept;
+
+  // The cleaner (layout.h "cleaner"): moves the records of `leaf` that lie in slabs with at
+  // least `min_garbage` bytes of garbage, among slots [lo, hi); false when there was no room
+  // to move one.
+  bool CleanLeaf(LeafNode* leaf, uint64_t min_garbage, int lo, int hi) noexcept;
+  // After `writes` writes, while the slabs hold too much garbage: kCleanWindows windows of
+  // kCleanWindowSlots slots per write from the cleaner's cursor.
+  void MaybeClean(uint64_t writes) noexcept;
+  // After an allocation of `needed` bytes failed: one pass over every leaf when some slab has
+  // that much garbage; true when it ran (the allocation is worth retrying).
+  bool CleanForRoom(uint64_t needed) noexcept;
 
   // Transaction steps. REQUIRES: inside RunTx on pop_.
   pmemkv::Status TxNewKVSlot(pmemkv::Slice key, pmemkv::Slice value, PoolOffset* off, const KVSlot** kv);
@@ -139,11 +211,22 @@ class Tree3 final : public pmemkv::Engine {
   Root* const root_;
   uint64_t pool_bytes_ = 0;  // size of a single-file pool (no valid offset reaches it); 0: unknown
 
+  // Slots the cleaner visits per write while SlabArena::NeedsCleaning: a window of 8 slots of
+  // one leaf (about 8 records of a well-filled tree, far more than the one record of garbage a
+  // write makes, so sparse slabs empty faster than they fill).
+  static constexpr uint64_t kCleanWindows = 1;
+  static constexpr int kCleanWindowSlots = 8;
+  // A slab is emptied by the incremental cleaner when at least this share of it is garbage.
+  static constexpr unsigned kSparseGarbagePercent = 50;
+
+  std::unique_ptr<pmemkv::SlabArena> arena_;
+  const bool is_pmem_;
+  pmemkv::Journal journal_;
   InnerTree tree_;
   LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
+  LeafNode* clean_cursor_ = nullptr;  // the next leaf MaybeClean visits (on the list mirror)
+  int clean_slot_ = 0;                // and its first slot
   uint64_t count_ = 0;             // live slots in the tree
-  bool batch_watched_ = false;     // an abort hook of the current batch is registered
-  bool dram_lost_ = false;         // a failed batch could not rebuild DRAM: every call fails
 };
 
 }  // namespace tree3

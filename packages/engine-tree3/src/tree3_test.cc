@@ -1,5 +1,5 @@
 // Native unit tests of tree3's data structure, run without Node.js:
-//   g++ -std=c++17 -O1 -g -I<sdk include> src/tree3_test.cc src/tree3.cc src/inner_tree.cc -lpmemobj
+//   g++ -std=c++17 -O1 -g -I<sdk include> src/tree3_test.cc src/tree3.cc src/inner_tree.cc -lpmemobj -lpmem
 // (the `test:native` script). Pools are made in a fresh directory under /dev/shm (or $TMPDIR)
 // and removed at the end; set PMEM_IS_PMEM_FORCE=1 for speed.
 #include <dirent.h>
@@ -386,7 +386,7 @@ void TestFill(const char* name, int order, size_t count) {
 }
 
 struct ObjectCensus {
-  uint64_t leaves = 0, kvslots = 0, other = 0, bytes = 0;
+  uint64_t leaves = 0, kvslots = 0, slabs = 0, journals = 0, other = 0, bytes = 0;
 };
 
 // Counts the pool's allocated objects by type, with the engine closed.
@@ -403,6 +403,10 @@ ObjectCensus Census(const std::string& path) {
       c.leaves++;
     else if (type == tree3::kKVSlotTypeNum)
       c.kvslots++;
+    else if (type == tree3::kSlabTypeNum)
+      c.slabs++;
+    else if (type == tree3::kJournalTypeNum)
+      c.journals++;
     else
       c.other++;
     c.bytes += pmemobj_alloc_usable_size(oid);
@@ -436,7 +440,7 @@ void TestEmptyLeavesFreed() {
     CHECK_VERIFY(t.get());
     t.reset();  // close, count the objects, reopen
     const ObjectCensus full = Census(path);
-    CHECK(full.kvslots == kKeys);
+    CHECK(full.kvslots == 0 && full.slabs > 0);  // every pair is a slab record
     if (cycle == 0) first = full;
     CHECK(full.leaves <= 2 * first.leaves);
     CHECK_OK(OpenTree(path, 0, &t));
@@ -447,7 +451,8 @@ void TestEmptyLeavesFreed() {
     CHECK_VERIFY(t.get());
     t.reset();
     const ObjectCensus empty = Census(path);
-    CHECK(empty.kvslots == 0 && empty.leaves == 0 && empty.other == 0);
+    // Left: the journal, and at most the slab allocation resumes in plus the cleaner's reserve.
+    CHECK(empty.kvslots == 0 && empty.leaves == 0 && empty.other == 0 && empty.journals == 1 && empty.slabs <= 2);
     CHECK_OK(OpenTree(path, 0, &t));
   }
   CHECK_OK(t->Put("big", std::string(4 << 20, 'b')));
@@ -592,7 +597,7 @@ void TestLayoutChecks() {
   pmemobj_close(pop);
   const pmemkv::Status s = OpenTree(path, 0, &t);
   CHECK(s.code() == pmemkv::Code::kInvalidArgument);
-  CHECK(s.message().find("layout version 2") != std::string::npos);
+  CHECK(s.message().find("layout version 3") != std::string::npos);
   pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
   CHECK(pop != nullptr);
   root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
@@ -646,6 +651,7 @@ struct CrashCase {
   std::function<pmemkv::Status(tree3::Tree3*)> op;
   std::function<void(Model*)> apply;  // the operation, on the model
   int min_points;                     // crash points the operation must pass at least
+  std::function<void(const std::string&)> finish = nullptr;  // on the closed prepared pool
 };
 
 void PutAll(tree3::Tree3* t, Model* m, const std::vector<uint64_t>& ids) {
@@ -660,21 +666,78 @@ std::vector<uint64_t> Range(uint64_t from, uint64_t to, uint64_t step = 1) {
   for (uint64_t i = from; i < to; i += step) ids.push_back(i);
   return ids;
 }
+// As PutAll, every pair an allocation of its own (as in a version 1 pool).
+void PutAllOwn(tree3::Tree3* t, Model* m, const std::vector<uint64_t>& ids) {
+  tree3::Tree3::SetOwnRecordsOnlyForTesting(true);
+  PutAll(t, m, ids);
+  tree3::Tree3::SetOwnRecordsOnlyForTesting(false);
+}
 
-// Deterministic crash injection: for each case and each step k of the operation's
-// transaction, a forked child opens a copy of the prepared pool, runs the operation and is
-// killed (SIGKILL) at step k. Reopening must give exactly the state before the operation (the
-// transaction had not committed), pass Verify, and still take the operation afterwards.
+// Rewrites the root of the closed pool at `path` as version 1 wrote it: version 1, no journal
+// (the version 2 journal object stays behind, unreferenced, as any other object would).
+bool MakeVersion1(const std::string& path) {
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+  if (pop == nullptr) return false;
+  tree3::Root* root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
+  root->version = 1;
+  root->journal = 0;
+  pmemobj_persist(pop, root, sizeof(*root));
+  pmemobj_close(pop);
+  return true;
+}
+uint64_t VersionOf(const std::string& path) {
+  PMEMobjpool* pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
+  if (pop == nullptr) return 0;
+  const uint64_t v = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))))->version;
+  pmemobj_close(pop);
+  return v;
+}
+
+// The batch of the batch crash cases: new keys between existing ones (splits), overwrites,
+// removes (one of a missing key), a key put twice (the last wins) and, with `large`, a value
+// too large for a slab (an allocation of its own: the batch commits through one publish).
+std::vector<pmemkv::BatchOp> CrashBatch(bool large) {
+  std::vector<pmemkv::BatchOp> ops;
+  for (uint64_t i = 1; i < 200; i += 2) ops.push_back({true, Key(i), "batch " + std::to_string(i)});
+  for (uint64_t i = 0; i < 200; i += 10) ops.push_back({true, Key(i), "overwritten"});
+  for (uint64_t i = 4; i < 200; i += 10) ops.push_back({false, Key(i), ""});
+  ops.push_back({false, Key(5000), ""});
+  ops.push_back({true, Key(3), "the last put wins"});
+  if (large) ops.push_back({true, Key(7), std::string(3000, 'L')});
+  return ops;
+}
+void ApplyBatch(const std::vector<pmemkv::BatchOp>& ops, Model* m) {
+  for (const pmemkv::BatchOp& op : ops) {
+    if (op.is_put)
+      (*m)[op.key] = op.value;
+    else
+      m->erase(op.key);
+  }
+}
+
+// Deterministic crash injection: for each case and each crash point k the operation passes, a
+// forked child opens a copy of the prepared pool, runs the operation and is killed (SIGKILL)
+// at point k. Reopening must give the state before the operation or the state after it (a
+// kill past the commit point), pass Verify (which includes: no leaked record, the arena's
+// live bytes are exactly the live records'), and, when it is the state before, still take the
+// operation. Every case passes points before its commit point, so both outcomes are seen.
 void TestCrashPoints() {
   const CrashCase cases[] = {
       {"first put of an empty tree", [](tree3::Tree3*, Model*) {},
        [](tree3::Tree3* t) { return t->Put(Key(1), "one"); }, [](Model* m) { (*m)[Key(1)] = "one"; }, 4},
       {"insert into a leaf with room", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
-       [](tree3::Tree3* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 3},
+       [](tree3::Tree3* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 2},
       {"overwrite", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
        [](tree3::Tree3* t) { return t->Put(Key(5), "a changed, longer value"); },
-       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 3},
+       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 2},
+      {"overwrite with a pair too large for a slab", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Put(Key(5), std::string(5000, 'x')); },
+       [](Model* m) { (*m)[Key(5)] = std::string(5000, 'x'); }, 3},
+      {"overwrite of a pair of its own by a slab record", [](tree3::Tree3* t, Model* m) { PutAllOwn(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Put(Key(5), "small"); }, [](Model* m) { (*m)[Key(5)] = "small"; }, 3},
       {"remove", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 10)); },
+       [](tree3::Tree3* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 1},
+      {"remove of a pair of its own", [](tree3::Tree3* t, Model* m) { PutAllOwn(t, m, Range(0, 10)); },
        [](tree3::Tree3* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 2},
       {"split in the middle of the tree", [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 400, 2)); },
        [](tree3::Tree3* t) { return t->Put(Key(121), "splitter"); }, [](Model* m) { (*m)[Key(121)] = "splitter"; },
@@ -685,10 +748,50 @@ void TestCrashPoints() {
        [](tree3::Tree3* t) { return t->Put(Key(1), "first"); }, [](Model* m) { (*m)[Key(1)] = "first"; }, 4},
       {"remove that empties and frees a leaf",
        [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 49)); },  // two leaves: 48 + 1
-       [](tree3::Tree3* t) { return t->Remove(Key(48)); }, [](Model* m) { m->erase(Key(48)); }, 3},
+       [](tree3::Tree3* t) { return t->Remove(Key(48)); }, [](Model* m) { m->erase(Key(48)); }, 2},
       {"remove of the last key of the tree",
        [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 1)); },
-       [](tree3::Tree3* t) { return t->Remove(Key(0)); }, [](Model* m) { m->erase(Key(0)); }, 3},
+       [](tree3::Tree3* t) { return t->Remove(Key(0)); }, [](Model* m) { m->erase(Key(0)); }, 2},
+      {"batch with splits, overwrites and removes (journal)",
+       [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 200, 2)); },
+       [](tree3::Tree3* t) { return t->Batch(CrashBatch(false)); }, [](Model* m) { ApplyBatch(CrashBatch(false), m); }, 6},
+      {"batch with a pair of its own (publish)",
+       [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 200, 2)); },
+       [](tree3::Tree3* t) { return t->Batch(CrashBatch(true)); }, [](Model* m) { ApplyBatch(CrashBatch(true), m); }, 6},
+      {"batch into an empty tree", [](tree3::Tree3*, Model*) {},
+       [](tree3::Tree3* t) {
+         std::vector<pmemkv::BatchOp> ops;
+         for (uint64_t i = 0; i < 150; i++) ops.push_back({true, Key(i), "v"});
+         return t->Batch(ops);
+       },
+       [](Model* m) {
+         for (uint64_t i = 0; i < 150; i++) (*m)[Key(i)] = "v";
+       }, 6},
+      {"batch that empties a leaf",
+       [](tree3::Tree3* t, Model* m) { PutAll(t, m, Range(0, 60)); },
+       [](tree3::Tree3* t) {
+         std::vector<pmemkv::BatchOp> ops;
+         for (uint64_t i = 0; i < 60; i++) ops.push_back({false, Key(i), ""});
+         ops.push_back({true, Key(30), "kept"});
+         return t->Batch(ops);
+       },
+       [](Model* m) {
+         m->clear();
+         (*m)[Key(30)] = "kept";
+       }, 3},
+      {"cleaner moving the records of sparse slabs",
+       [](tree3::Tree3* t, Model* m) {
+         PutAll(t, m, Range(0, 8000));  // several slabs
+         for (uint64_t i = 0; i < 8000; i++)
+           if (i % 4 != 0) t->Remove(Key(i)), m->erase(Key(i));
+       },
+       [](tree3::Tree3* t) { return t->CleanAll(1) ? pmemkv::Status::OK() : pmemkv::Status::OutOfMemory("no room to clean"); },
+       [](Model*) {}, 2},
+      {"open of a version 1 pool (upgrade), then a put",
+       [](tree3::Tree3* t, Model* m) { PutAllOwn(t, m, Range(0, 100)); },
+       [](tree3::Tree3* t) { return t->Put(Key(1), "after the upgrade"); },
+       [](Model* m) { (*m)[Key(1)] = "after the upgrade"; }, 3,
+       [](const std::string& path) { MakeVersion1(path); }},
   };
   const std::string prepared = PoolPath("crash-prepared"), work = PoolPath("crash-work");
   for (const CrashCase& c : cases) {
@@ -699,13 +802,14 @@ void TestCrashPoints() {
       CHECK_OK(OpenTree(prepared, 8 << 20, &t));
       c.setup(t.get(), &before);
       CHECK(Dump(t.get()) == ModelRange(before, pmemkv::KeyRange{}));
+      CHECK_VERIFY(t.get());
     }
+    if (c.finish) c.finish(prepared);
     Model after = before;
     c.apply(&after);
     const Entries want_before = ModelRange(before, pmemkv::KeyRange{});
     const Entries want_after = ModelRange(after, pmemkv::KeyRange{});
-    // Killed: the transaction had not committed, so the pool holds the state before, passes
-    // Verify, and still takes the operation. Completed: the state after.
+    int befores = 0;
     const int points = pmemkv::testing::KillAtEveryCrashPoint(
         prepared, work,
         [&](const std::string& pool) {
@@ -715,22 +819,179 @@ void TestCrashPoints() {
         },
         [&](const pmemkv::testing::CrashOutcome& o) {
           std::unique_ptr<tree3::Tree3> t;
-          if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
+          pmemkv::Status s = OpenTree(work, 0, &t);
+          if (!s.ok()) {
+            std::fprintf(stderr, "case '%s': after step %d the pool does not open: %s\n", c.name, o.step, s.message().c_str());
+            return false;
+          }
+          const std::string v = t->Verify();
+          if (!v.empty()) {
+            std::fprintf(stderr, "case '%s': after step %d: Verify: %s\n", c.name, o.step, v.c_str());
+            return false;
+          }
           const Entries got = Dump(t.get());
-          if (got != (o.killed ? want_before : want_after)) {
+          const bool is_before = got == want_before, is_after = got == want_after;
+          if (!(o.killed ? is_before || is_after : is_after)) {
             std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
                          c.name, o.step, got.size(), want_before.size(), want_after.size());
             return false;
           }
           if (!o.killed) return true;
+          if (!is_before) return true;
+          befores++;
           return c.op(t.get()).ok() && Dump(t.get()) == want_after && t->Verify().empty();
         });
     CHECK(points >= 0);
+    std::fprintf(stderr, "crash case '%s': %d points killed, %d reopened as before\n", c.name, points, befores);
     if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
     CHECK(points >= c.min_points);
+    if (want_before != want_after) CHECK(befores > 0);
+    if (c.finish) CHECK(VersionOf(work) == tree3::kLayoutVersion);
   }
   unlink(prepared.c_str());
   unlink(work.c_str());
+}
+
+// A version 1 pool (every pair an allocation of its own, no journal) opens, is marked version
+// 2, and takes slab records beside its own pairs: overwrites and removes of its pairs free
+// them, batches mix both kinds, and it reopens with everything. A version above 2 is refused
+// and left as it was.
+void TestVersion1Upgrade() {
+  const std::string path = PoolPath("v1");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  Model m;
+  PutAllOwn(t.get(), &m, Range(0, 2000));
+  t.reset();
+  CHECK(Census(path).kvslots == 2000);
+  CHECK(MakeVersion1(path));
+  CHECK_OK(OpenTree(path, 0, &t));
+  t.reset();
+  CHECK(VersionOf(path) == 2);
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_VERIFY(t.get());
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  for (uint64_t i = 0; i < 2000; i += 2) {
+    CHECK_OK(t->Put(Key(i), "slab " + std::to_string(i)));
+    m[Key(i)] = "slab " + std::to_string(i);
+  }
+  for (uint64_t i = 1; i < 2000; i += 4) {
+    CHECK_OK(t->Remove(Key(i)));
+    m.erase(Key(i));
+  }
+  std::vector<pmemkv::BatchOp> ops;
+  for (uint64_t i = 3; i < 2000; i += 8) ops.push_back({true, Key(i), "batch"});
+  for (uint64_t i = 7; i < 2000; i += 8) ops.push_back({false, Key(i), ""});
+  for (uint64_t i = 2000; i < 2500; i++) ops.push_back({true, Key(i), "new"});
+  ApplyBatch(ops, &m);
+  CHECK_OK(t->Batch(ops));
+  CHECK_VERIFY(t.get());
+  t.reset();
+  // Left as own allocations: the keys 3 mod 4 of the first 2000 that the batch did not touch.
+  uint64_t own = 0;
+  for (uint64_t i = 0; i < 2000; i++)
+    if (i % 4 == 3 && i % 8 != 3 && i % 8 != 7) own++;
+  CHECK(Census(path).kvslots == own);
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_VERIFY(t.get());
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  t.reset();
+  unlink(path.c_str());
+}
+
+// Overwrite and remove churn with values of many sizes in the smallest pool: the pairs written
+// over the run are many times the pool, so the cleaner must keep turning garbage into free
+// slabs. No put fails, the slabs stay within a bound of the live bytes, and all reopens.
+void TestSlabChurn() {
+  const std::string path = PoolPath("churn");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 8 << 20, &t));
+  std::mt19937_64 rng(11);
+  Model m;
+  const uint64_t kKeys = 4000;
+  uint64_t written = 0, peak_slabs = 0;
+  for (int round = 0; round < 60; round++) {
+    for (uint64_t n = 0; n < kKeys; n++) {
+      const uint64_t id = rng() % kKeys;
+      if (rng() % 5 == 0) {
+        const bool had = m.erase(Key(id)) == 1;
+        CHECK(t->Remove(Key(id)).ok() == had);
+        continue;
+      }
+      const std::string v(rng() % 400, static_cast<char>('a' + round % 26));
+      CHECK_OK(t->Put(Key(id), v));
+      if (Failed()) return;
+      m[Key(id)] = v;
+      written += v.size() + 30;
+    }
+    peak_slabs = std::max<uint64_t>(peak_slabs, t->arena().slab_bytes());
+    if (round % 20 == 19) {
+      CHECK_VERIFY(t.get());
+      t.reset();
+      CHECK_OK(OpenTree(path, 0, &t));
+    }
+  }
+  CHECK(written > 8 * (8u << 20) / 2);
+  const uint64_t live = t->arena().live_bytes();
+  std::fprintf(stderr, "churn: %llu bytes written, live %llu, peak slabs %llu\n", static_cast<unsigned long long>(written),
+               static_cast<unsigned long long>(live), static_cast<unsigned long long>(peak_slabs));
+  CHECK(peak_slabs <= 3 * live + 8 * t->arena().slab_size());
+  CHECK_VERIFY(t.get());
+  std::mt19937_64 r2(3);
+  CheckAgainstModel(t.get(), m, r2, 100);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// Batches of every shape: ascending and descending runs far larger than a leaf (into an empty
+// tree and beyond the ends of a full one), random keys, pairs too large for a slab, and a
+// batch that removes everything (every leaf freed). Each compared with a model and Verified.
+void TestBatchShapes() {
+  const std::string path = PoolPath("batch-shapes");
+  std::unique_ptr<tree3::Tree3> t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t));
+  Model m;
+  std::mt19937_64 rng(9);
+  const auto run = [&](const std::vector<pmemkv::BatchOp>& ops) {
+    ApplyBatch(ops, &m);
+    CHECK_OK(t->Batch(ops));
+    CHECK_VERIFY(t.get());
+    CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  };
+  std::vector<pmemkv::BatchOp> ops;
+  for (uint64_t i = 10000; i < 15000; i++) ops.push_back({true, Key(i), "asc"});
+  run(ops);
+  if (Failed()) return;
+  CHECK(t->GetStats().leaves <= 5000 / tree3::kLeafSlots + 2);  // ascending: full leaves
+  ops.clear();
+  for (uint64_t i = 20000; i < 23000; i++) ops.push_back({true, Key(i), "beyond the last"});
+  for (uint64_t i = 9999; i > 7000; i--) ops.push_back({true, Key(i), "before the first"});
+  run(ops);
+  if (Failed()) return;
+  for (int round = 0; round < 20; round++) {
+    ops.clear();
+    for (int k = 0; k < 1000; k++) {
+      const uint64_t id = rng() % 40000;
+      if (rng() % 4 == 0)
+        ops.push_back({false, Key(id), ""});
+      else
+        ops.push_back({true, Key(id), std::string(rng() % 64 == 0 ? 3000 : rng() % 100, 'r')});
+    }
+    run(ops);
+    if (Failed()) return;
+  }
+  t.reset();
+  CHECK_OK(OpenTree(path, 0, &t));
+  CHECK_VERIFY(t.get());
+  CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
+  ops.clear();
+  for (const auto& kv : m) ops.push_back({false, kv.first, ""});
+  run(ops);
+  CHECK(t->GetStats().leaves == 0 && t->GetStats().entries == 0);
+  t.reset();
+  const ObjectCensus c = Census(path);
+  CHECK(c.leaves == 0 && c.kvslots == 0);
+  unlink(path.c_str());
 }
 
 }  // namespace
@@ -748,5 +1009,8 @@ PMEMKV_TEST(LayoutNameAndVersionCheckedDamagedPoolsRefused) { TestLayoutChecks()
 PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
 PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
 PMEMKV_TEST(InsideAForeignTransactionIsTransactionScopeError) { TestInsideForeignTransaction(); }
+PMEMKV_TEST(Version1PoolIsUpgradedAndMixesOwnAndSlabRecords) { TestVersion1Upgrade(); }
+PMEMKV_TEST(ChurnInTheSmallestPoolIsCleanedNeverFull) { TestSlabChurn(); }
+PMEMKV_TEST(BatchesOfEveryShapeMatchAModel) { TestBatchShapes(); }
 
 int main() { return pmemkv::testing::RunAll(); }

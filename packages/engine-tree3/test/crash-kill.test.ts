@@ -1,7 +1,8 @@
 // SIGKILL during splits: a child process writes tens of thousands of random keys (so leaves
 // split all the time), acknowledging each operation on stdout, and is killed at a random
-// moment; the parent reopens the pool (libpmemobj rolls back the interrupted transaction, tree3
-// rebuilds its DRAM index from the leaves) and checks, for several rounds on the same pool:
+// moment; the parent reopens the pool (libpmemobj rolls back an interrupted split, tree3 claims
+// the live slab records and rebuilds its DRAM index from the leaves) and checks, for several
+// rounds on the same pool:
 // - every acknowledged operation is there: each key holds exactly the value of its last
 //   acknowledged put, or is absent after an acknowledged remove;
 // - the one operation in flight at the kill left the old state or the new one;

@@ -70,6 +70,10 @@ describe('a damaged tree3 pool is refused at open', () => {
       const kv = Number(p.file.readBigUInt64LE(p.slot(p.head, p.live(p.head)[0])));
       p.file.writeUInt32LE(0xfffffff0, kv);
     }, /runs past the end of the pool/],
+    ["a slab record's key size running past the end of its slab", (p) => {
+      const kv = Number(p.file.readBigUInt64LE(p.slot(p.head, p.live(p.head)[0])));
+      p.file.writeUInt32LE(2 * 1024 * 1024, kv);  // inside the 16 MiB pool, beyond any 256 KiB slab
+    }, /runs past the end of its slab/],
     ['a leaf list that loops', (p) => {
       p.file.writeBigUInt64LE(BigInt(p.head), p.head);  // the first leaf's next is itself
     }, /loops/],
