@@ -1,14 +1,14 @@
 // SIGKILL while the tree changes shape: a child process inserts ascending keys, then descending
 // keys, then removes keys in random order (node splits and growth, then shrinking and
 // collapses), acknowledging each operation on stdout, and is killed at a random moment; the
-// parent reopens the pool (libpmemobj rolls back the interrupted transaction; radix rebuilds
-// nothing) and checks, for several rounds on the same pool:
+// parent reopens the pool (open walks the tree, claiming its slab records; an interrupted
+// batch's transaction is rolled back) and checks, for several rounds on the same pool:
 // - every acknowledged operation is there: each key holds exactly the value of its last
 //   acknowledged put, or is absent after an acknowledged remove;
 // - the one operation in flight at the kill left the old state or the new one;
 // - no key outside the plan exists and no value is torn;
 // - a full walk is in strictly increasing key order, a reverse walk sees the same keys, and
-//   countAll (the persistent count) equals the number of keys walked.
+//   countAll (recounted by open) equals the number of keys walked.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { runAndKill } from '@pmemkv/core/conformance';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // A pool file is input too: damage written into a closed pool (a link outside the pool, a link
-// back to the top of the tree, a top link into the middle of a node) gives a PmemkvError
-// UNKNOWN_ERROR naming the damage, from open or from the call that meets it, never a crash or
-// a hang. The root object is found by its magic number ("RADIXKV\0"); in a single-file pool a
+// back to the top of the tree, a link to the root object, a top link into the middle of a
+// node) gives a PmemkvError UNKNOWN_ERROR naming the damage when the pool is opened (open
+// walks the tree), never a crash or a hang. The root object is found by its magic number ("RADIXKV\0"); in a single-file pool a
 // pool offset is a file offset.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import fs from 'node:fs';
@@ -64,20 +64,10 @@ test('damaged links are reported as UNKNOWN_ERROR, and the repaired pool reads a
     ['a child link back to the top (a cycle)', firstChild, top],
     ['a child link to the root object', firstChild, BigInt(rootAt)],
   ];
+  // Open walks the whole tree (it claims every record for its slab), so it meets each of them.
   for (const [what, at, value] of cases) {
     const old = poke(file, at, value);
-    db = openRadix(file);
-    const outcomes = {
-      what,
-      get: damaged(() => db.get(key(0))),
-      walk: damaged(() => [...db.entries()]),
-      reverse: damaged(() => [...db.keys({ reverse: true })]),
-      range: damaged(() => db.countBetween(key(0), key(299))),
-      put: damaged(() => db.put(key(1), Buffer.from('x'))),
-      remove: damaged(() => db.remove(key(2))),
-    };
-    expect(outcomes).toEqual({ what, get: 'damaged', walk: 'damaged', reverse: 'damaged', range: 'damaged', put: 'damaged', remove: 'damaged' });
-    db.close();
+    expect({ what, open: damaged(() => openRadix(file).close()) }).toEqual({ what, open: 'damaged' });
     poke(file, at, old);
   }
 
