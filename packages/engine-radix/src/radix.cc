@@ -97,7 +97,8 @@ Radix::Radix(std::unique_ptr<pmemkv::Pool> pool, Root* root)
       root_(root),
       span_(pmemkv::SpanOf(*pool_)),
       arena_(pop_, kSlabTypeNum, pmemkv::SlabArena::SlabBytesFor(pool_->size()),
-             pool_->AllocFlags(pmemkv::SlabArena::SlabBytesFor(pool_->size()))) {}
+             pool_->AllocFlags(pmemkv::SlabArena::SlabBytesFor(pool_->size()))),
+      is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())) {}
 
 Status Radix::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine) {
   std::unique_ptr<pmemkv::Pool> pool;
@@ -490,8 +491,9 @@ void Radix::Abandon(Change& c) noexcept {
 // reservation that libpmemobj releases); the store (or publish, which also frees replaced
 // own records) is atomic; after it the replaced slab records are unreachable and released.
 Status Radix::Swing(Change& c, PoolOffset* link, PoolOffset value, const char* written, const char* linked) noexcept {
-  for (int i = 0; i < c.nfresh; i++) pmemobj_flush(pop_, At<uint8_t>(c.fresh[i].off), c.fresh[i].size);
-  pmemobj_drain(pop_);
+  pmemkv::RangePersister fresh(pop_, is_pmem_);
+  for (int i = 0; i < c.nfresh; i++) fresh.Add(At<uint8_t>(c.fresh[i].off), c.fresh[i].size);
+  fresh.Persist();
   CrashPoint(written);
   bool dram = true;
   for (int i = 0; i < c.nold; i++)
@@ -927,8 +929,9 @@ Status Radix::CowBatch(const std::vector<pmemkv::BatchOp>& ops, bool* fallback) 
     b.Abandon();
     return Status::OutOfMemory("radix: no memory (DRAM) for this batch");
   }
-  for (const auto& r : b.owned) pmemobj_flush(pop_, At<uint8_t>(r.first), r.second.size);
-  pmemobj_drain(pop_);
+  pmemkv::RangePersister fresh(pop_, is_pmem_);
+  for (const auto& r : b.owned) fresh.Add(At<uint8_t>(r.first), r.second.size);
+  fresh.Persist();
   CrashPoint("batch: records written");
   if (b.acts.size() == 0) {
     if (b.top != root_->top) {

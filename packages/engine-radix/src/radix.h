@@ -45,6 +45,7 @@
 #include <pmemkv/actions.h>
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/root.h>
 #include <pmemkv/slab_arena.h>
@@ -237,6 +238,9 @@ class Radix final : public pmemkv::Engine {
   Root* const root_;
   const pmemkv::PoolSpan span_;  // bounds of every offset (UINT64_MAX bytes when unknown)
   pmemkv::SlabArena arena_;      // the slabs of small records (layout.h I7)
+  // Whether the mapping is persistent memory: new records are then flushed and fenced once,
+  // else one msync covers their span (RangePersister), not one msync per record.
+  const bool is_pmem_;
   uint64_t count_ = 0;           // keys in the tree; changed by writers only, under the exclusive lock
   uint64_t writes_ = 0;          // writes since open, and the write before which MaybeClean waits
   uint64_t clean_after_ = 0;

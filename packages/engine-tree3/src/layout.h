@@ -104,11 +104,12 @@ using PoolOffset = uint64_t;
 //            references and fingerprints, set the new pair's slot (its record persisted
 //            before the transaction begins when it is a slab record).
 //  batch     splits the batch needs run first, each a transaction that moves existing pairs
-//            only (the key-value contents do not change, I4 holds); then every new record is
-//            persisted; then every slots[i] word and every changed 8-byte word of hashes[] of
-//            the batch is set in one journal commit (SDK journal.h: redone on open once its
-//            checksummed records are durable), or in one publish that also reserves and frees
-//            the batch's own allocations. Records replaced or removed are released after it.
+//            only (the key-value contents do not change, I4 holds); then every slots[i] word
+//            and every changed 8-byte word of hashes[] of the batch is set in one journal
+//            commit whose payload is every new record (SDK journal.h: the records are durable
+//            no later than the commit point, which is the block's persist; redone on open), or
+//            the records are persisted and one publish sets the words and also reserves and
+//            frees the batch's own allocations. Records replaced or removed are released after.
 //  cleaner   copies a live record of a sparse slab into a fresh record, persists it, then
 //            stores slots[i] = copy (8 bytes, persisted), then releases the old record; the
 //            slot holds the same pair before and after the store.

@@ -61,6 +61,7 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
       arena_(new SlabArena(pop_, kSlabTypeNum, SlabArena::SlabBytesFor(pool_->size()),
                            pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size())))),
       is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())),
+      persist_(pop_, is_pmem_),
       journal_(pop_, is_pmem_) {
   // A single-file pool maps the whole file, so its size bounds every offset (checked on open).
   // Poolsets and device DAX are not bounded this way (their size is unknown here).
@@ -326,7 +327,7 @@ bool Tree3::Carve(Slice key, Slice value, bool may_clean, Carved* out) noexcept 
   if (off == 0) return false;
   KVSlot* p = At<KVSlot>(off);
   Fill(p, key, value);
-  pmemobj_flush(pop_, p, bytes);
+  persist_.Add(p, bytes);
   *out = Carved{off, p, bytes};
   return true;
 }
@@ -369,7 +370,7 @@ Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
   const PoolOffset old = p->slots[slot];
   const uint64_t old_bytes = At<KVSlot>(old)->bytes();
   const bool old_in_slab = InSlab(old);
-  pmemobj_drain(pop_);  // the carved record is durable before anything refers to it
+  persist_.Persist();  // the carved record is durable before anything refers to it
   if (carved && old_in_slab) {
     CrashPoint("overwrite: new pair persisted");
     __atomic_store_n(&p->slots[slot], c.off, __ATOMIC_RELEASE);
@@ -412,8 +413,8 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
   Carved c;
   if (Carve(key, value, /*may_clean=*/true, &c)) {
     p->slots[slot] = c.off;
-    pmemobj_flush(pop_, &p->slots[slot], sizeof(PoolOffset));
-    pmemobj_drain(pop_);
+    persist_.Add(&p->slots[slot], sizeof(PoolOffset));
+    persist_.Persist();
     CrashPoint("insert: pair and reference persisted");
     p->hashes[slot] = h;
     pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
@@ -453,7 +454,7 @@ Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
   if (node == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
   Carved c;
   const bool carved = Carve(key, value, /*may_clean=*/true, &c);
-  pmemobj_drain(pop_);
+  persist_.Persist();
   Leaf* p = nullptr;
   PoolOffset leaf_off = 0, off = carved ? c.off : 0;
   const KVSlot* kv = carved ? c.kv : nullptr;
@@ -495,7 +496,7 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
                     uint64_t pfx) {
   Carved c;
   const bool carved = Carve(key, value, /*may_clean=*/true, &c);
-  pmemobj_drain(pop_);
+  persist_.Persist();
   bool new_goes_right = true;
   bool key_to_new = true;
   uint64_t move = 0;
@@ -655,8 +656,7 @@ Status Tree3::Remove(Slice key) {
     p->hashes[slot] = 0;
     pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
     CrashPoint("remove: fingerprint cleared");
-    p->slots[slot] = 0;
-    pmemobj_flush(pop_, &p->slots[slot], sizeof(PoolOffset));
+    p->slots[slot] = 0;  // not persisted: a dead slot's reference means nothing (I2)
     if (empties) unlinked = RunTx(pop_, [&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
   } else {
     Status s = RunTx(pop_, [&]() -> Status {
@@ -874,7 +874,6 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
   };
   pmemkv::ActionList acts(pop_);
   pmemkv::WordStores stores(pop_);
-  pmemkv::RangePersister persist(pop_, is_pmem_);
   std::vector<Record> carved;   // slab records of this batch: given back unless it commits
   std::vector<Record> dropped;  // slab records it unlinks: released once it committed
   std::vector<Change> changes;
@@ -943,7 +942,7 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
         return fail(pmemkv::BatchOpError(it.index, Status::OutOfMemory("the tree3 pool is full: remove entries, or create a larger pool (config.size)")));
       KVSlot* kv = At<KVSlot>(off);
       Fill(kv, op.key, op.value);
-      persist.Add(kv, bytes);
+      if (!stores.AddPayload(kv, bytes)) throw std::bad_alloc();  // durable with the commit
       const bool fresh = slot < 0;
       if (fresh) {
         // PrepareBatchLeaves left a dead slot for every new key in this leaf.
@@ -959,8 +958,9 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
   } catch (const std::bad_alloc&) {
     return fail(Status::OutOfMemory("out of DRAM for a tree3 batch"));
   }
-  persist.Persist();  // every new record durable before the commit makes it reachable
-  CrashPoint("batch: pairs persisted");
+  CrashPoint("batch: pairs written");
+  // Every new record is the commit's payload: durable no later than its commit point (on a
+  // disk in the same msync, checked by the block's checksum).
   s = stores.Commit(journal_, acts);
   if (!s.ok()) return fail(Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message()));
   CrashPoint("batch: committed");
@@ -1025,17 +1025,17 @@ bool Tree3::CleanLeaf(LeafNode* l, uint64_t min_garbage, int lo, int hi) noexcep
       break;
     }
     std::memcpy(base_ + fresh, base_ + old, bytes);
-    pmemobj_flush(pop_, base_ + fresh, bytes);
+    persist_.Add(base_ + fresh, bytes);
     moves[n++] = Move{i, fresh, old, bytes};
   }
   if (n == 0) return ok;
-  pmemobj_drain(pop_);
+  persist_.Persist();
   CrashPoint("clean: copies persisted");
   for (int k = 0; k < n; k++) {
     __atomic_store_n(&p->slots[moves[k].slot], moves[k].fresh, __ATOMIC_RELEASE);
-    pmemobj_flush(pop_, &p->slots[moves[k].slot], sizeof(PoolOffset));
+    persist_.Add(&p->slots[moves[k].slot], sizeof(PoolOffset));
   }
-  pmemobj_drain(pop_);
+  persist_.Persist();
   CrashPoint("clean: slots relinked");
   ExcludeReaders([&] {
     for (int k = 0; k < n; k++) l->slot[moves[k].slot].kv = At<KVSlot>(moves[k].fresh);

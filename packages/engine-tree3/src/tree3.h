@@ -221,6 +221,9 @@ class Tree3 final : public pmemkv::Engine {
 
   std::unique_ptr<pmemkv::SlabArena> arena_;
   const bool is_pmem_;
+  // What a write persists before its commit store: flushes and one fence on persistent memory,
+  // one msync over their span on a disk (not one per range). Writer-only state.
+  pmemkv::RangePersister persist_;
   pmemkv::Journal journal_;
   InnerTree tree_;
   LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
