@@ -97,8 +97,11 @@
 //               inside an open TxScope: one libpmemobj transaction (new records transaction
 //               allocations of their own, every changed byte snapshotted first, replaced own
 //               records freed at commit, replaced slab records released after it)
-//   cleaner     a live record of a sparse slab is copied into a fresh slab record, persisted;
-//               its one link = copy; the old record released
+//   cleaner     live records of sparse slabs move a slab at a time, and within it deepest
+//               first, a level of the tree at a time: the level's copies into fresh slab records, persisted together; then
+//               each one's link = its copy (records of one level are not on each other's
+//               paths, so each store is independent), persisted together; the old records
+//               released
 //   upgrade     version 1 -> 2: one transaction sets version = 2 and Root::count = 0, after
 //               the walk; a crash before it leaves a version 1 pool, which opens the same way
 // Readers never see a change before it is durable: writes hold the engine's lock exclusively

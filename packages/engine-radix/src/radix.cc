@@ -969,68 +969,113 @@ bool Radix::CleanPass(uint64_t min_garbage) noexcept {
     PoolOffset off;
     uint64_t min;
     bool end;
+    uint32_t level;  // records above it on its path
+  };
+  struct Move {
+    uint64_t slab;
+    uint32_t level;
+    PoolOffset off;
   };
   std::vector<Item> stack;
-  std::vector<PoolOffset> moves;
+  std::vector<Move> moves;
   const uint64_t bound = span_.size() == UINT64_MAX ? UINT64_MAX : span_.size() / 16 + 1;
   uint64_t visited = 0;
   try {
-    if (root_->top != 0) stack.push_back(Item{root_->top, 0, false});
+    if (root_->top != 0) stack.push_back(Item{root_->top, 0, false, 0});
     while (!stack.empty()) {
       const Item it = stack.back();
       stack.pop_back();
       if (++visited > bound) return false;
       const uint8_t* p = Follow(it.off, it.min, it.end);
       if (p == nullptr) return false;
-      if (arena_.Sparse(it.off, min_garbage)) moves.push_back(it.off);
+      if (arena_.Sparse(it.off, min_garbage)) moves.push_back(Move{arena_.SlabOf(it.off), it.level, it.off});
       if (*p == kLeaf) continue;
       const NodeHeader* n = reinterpret_cast<const NodeHeader*>(p);
       for (int slot = LastSlot(n); slot >= 0; slot = PrevSlot(n, slot)) {
         const bool end = slot == 0;
-        stack.push_back(Item{SlotChild(n, slot), end ? n->depth : uint64_t{n->depth} + 1, end});
+        stack.push_back(Item{SlotChild(n, slot), end ? n->depth : uint64_t{n->depth} + 1, end, it.level + 1});
       }
     }
   } catch (const std::bad_alloc&) {
     return false;
   }
-  std::sort(moves.begin(), moves.end());
-  for (const PoolOffset off : moves) {
-    // The record is still at `off` and reachable: only this loop moves records, each once.
-    const uint8_t* p = At<uint8_t>(off);
-    const Leaf* key_leaf = *p == kLeaf ? reinterpret_cast<const Leaf*>(p) : FirstLeafBelow(reinterpret_cast<const NodeHeader*>(p));
-    if (key_leaf == nullptr) return false;
-    const Slice key(key_leaf->key(), key_leaf->key_size);
-    PoolOffset* link = &root_->top;
-    uint64_t min = 0;
-    bool end = false;
-    while (*link != off) {  // each step goes deeper (I1): at most key.size() + 1 steps
-      const uint8_t* q = Follow(*link, min, end);
-      if (q == nullptr || *q == kLeaf) return false;
-      NodeHeader* n = At<NodeHeader>(*link);
-      const uint32_t d = n->depth;
-      if (key.size() > d) {
-        link = ChildRef(n, static_cast<uint8_t>(key[d]));
-        min = uint64_t{d} + 1;
-        end = false;
-      } else if (key.size() == d) {
-        link = &n->end;
-        min = d;
-        end = true;
-      } else {
-        link = nullptr;
+  // One slab after another in offset order (so that each empties before the next is started,
+  // and a pass works in a full pool with the cleaner's reserve slab alone), and within a slab
+  // the deepest records first, one level at a time: a level's copies are persisted together,
+  // then its links (each in a record of a shallower level, which is copied later with the new
+  // link in it, or stays) are stored and persisted together. Records of one level are not on
+  // each other's paths, so every link store is independent: a crash leaves each record at its
+  // old place or its copy, the copy durable before any link to it. Two persists per level of
+  // a slab (one msync each on a disk), not two per record.
+  std::sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) {
+    if (a.slab != b.slab) return a.slab < b.slab;
+    return a.level != b.level ? a.level > b.level : a.off < b.off;
+  });
+  struct Moved {
+    PoolOffset off, fresh;
+    uint64_t size;
+    PoolOffset* link;
+  };
+  std::vector<Moved> group;
+  pmemkv::RangePersister persist(pop_, is_pmem_);
+  for (size_t first = 0; first < moves.size();) {
+    size_t last = first;
+    while (last < moves.size() && moves[last].slab == moves[first].slab && moves[last].level == moves[first].level) ++last;
+    group.clear();
+    bool ok = true;
+    for (size_t i = first; ok && i < last; ++i) {
+      const PoolOffset off = moves[i].off;
+      const uint8_t* p = At<uint8_t>(off);
+      const Leaf* key_leaf = *p == kLeaf ? reinterpret_cast<const Leaf*>(p) : FirstLeafBelow(reinterpret_cast<const NodeHeader*>(p));
+      if (key_leaf == nullptr) return false;
+      const Slice key(key_leaf->key(), key_leaf->key_size);
+      PoolOffset* link = &root_->top;
+      uint64_t min = 0;
+      bool end = false;
+      while (*link != off) {  // each step goes deeper (I1): at most key.size() + 1 steps
+        const uint8_t* q = Follow(*link, min, end);
+        if (q == nullptr || *q == kLeaf) return false;
+        NodeHeader* n = At<NodeHeader>(*link);
+        const uint32_t d = n->depth;
+        if (key.size() > d) {
+          link = ChildRef(n, static_cast<uint8_t>(key[d]));
+          min = uint64_t{d} + 1;
+          end = false;
+        } else if (key.size() == d) {
+          link = &n->end;
+          min = d;
+          end = true;
+        } else {
+          link = nullptr;
+        }
+        if (link == nullptr || *link == 0) return false;
       }
-      if (link == nullptr || *link == 0) return false;
+      const uint64_t size = RecordSize(p);
+      const uint64_t fresh = arena_.Allocate(size, pmemkv::SlabArena::kForCleaner);
+      if (fresh == 0) {
+        ok = false;  // no room: the copies made so far still move
+        break;
+      }
+      std::memcpy(At<uint8_t>(fresh), p, size);
+      persist.Add(At<uint8_t>(fresh), size);
+      try {
+        group.push_back(Moved{off, fresh, size, link});
+      } catch (const std::bad_alloc&) {
+        arena_.Release(fresh, size);
+        ok = false;
+      }
     }
-    const uint64_t size = RecordSize(p);
-    const uint64_t fresh = arena_.Allocate(size, pmemkv::SlabArena::kForCleaner);
-    if (fresh == 0) return false;
-    std::memcpy(At<uint8_t>(fresh), p, size);
-    pmemobj_persist(pop_, At<uint8_t>(fresh), size);
-    CrashPoint("clean: record copied");
-    __atomic_store_n(link, fresh, __ATOMIC_RELEASE);
-    pmemobj_persist(pop_, link, sizeof(*link));
-    CrashPoint("clean: record moved");
-    arena_.Release(off, size);
+    persist.Persist();
+    CrashPoint("clean: records copied");
+    for (const Moved& m : group) {
+      __atomic_store_n(m.link, m.fresh, __ATOMIC_RELEASE);
+      persist.Add(m.link, sizeof(*m.link));
+    }
+    persist.Persist();
+    CrashPoint("clean: records moved");
+    for (const Moved& m : group) arena_.Release(m.off, m.size);
+    if (!ok) return false;
+    first = last;
   }
   return true;
 }

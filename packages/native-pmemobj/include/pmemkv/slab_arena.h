@@ -217,6 +217,13 @@ class SlabArena {
     UpdateNeedsCleaning();
   }
 
+  // The offset of the slab `off` lies in, or 0 when it lies in none.
+  uint64_t SlabOf(uint64_t off) const noexcept {
+    SpinGuard g(lock_);
+    const Slab* s = const_cast<SlabArena*>(this)->Find(off);
+    return s != nullptr ? s->oid.off : 0;
+  }
+
   // Whether `off` lies in a slab.
   bool InSlab(uint64_t off) const noexcept {
     SpinGuard g(lock_);
