@@ -28,6 +28,26 @@ namespace {
 // snapshot copies the old bytes once, cheaper than a new leaf's allocation for small values.
 constexpr size_t kInPlaceValueMax = 4096;
 
+// Writes a leaf of `key` and `value` into the new record at `p` (its unused bytes zero).
+void FormatLeaf(uint8_t* p, Slice key, Slice value) noexcept {
+  Leaf* l = reinterpret_cast<Leaf*>(p);
+  std::memset(l, 0, sizeof(Leaf));
+  l->kind = kLeaf;
+  l->key_size = static_cast<uint32_t>(key.size());
+  l->value_size = static_cast<uint32_t>(value.size());
+  if (!key.empty()) std::memcpy(l->mutable_key(), key.data(), key.size());
+  if (!value.empty()) std::memcpy(l->mutable_key() + key.size(), value.data(), value.size());
+}
+
+// Writes an empty node of `kind` at `depth` into the new record at `p`.
+NodeHeader* FormatNode(uint8_t* p, uint8_t kind, uint32_t depth) noexcept {
+  std::memset(p, 0, NodeBytes(kind));
+  NodeHeader* n = reinterpret_cast<NodeHeader*>(p);
+  n->kind = kind;
+  n->depth = depth;
+  return n;
+}
+
 Status TooLong(const char* what, size_t size) {
   return Status::InvalidArgument(std::string(what) + " of " + std::to_string(size) +
                                  " bytes is too long: radix keys and values are at most 4294967295 bytes "
@@ -454,25 +474,13 @@ uint8_t* Radix::NewRecord(Change& c, uint64_t size, uint64_t type_num, PoolOffse
 
 uint8_t* Radix::NewLeaf(Change& c, Slice key, Slice value, PoolOffset* off) noexcept {
   uint8_t* p = NewRecord(c, Leaf::AllocSize(key.size(), value.size()), kLeafTypeNum, off);
-  if (p == nullptr) return nullptr;
-  Leaf* l = reinterpret_cast<Leaf*>(p);
-  std::memset(l, 0, sizeof(Leaf));
-  l->kind = kLeaf;
-  l->key_size = static_cast<uint32_t>(key.size());
-  l->value_size = static_cast<uint32_t>(value.size());
-  if (!key.empty()) std::memcpy(l->mutable_key(), key.data(), key.size());
-  if (!value.empty()) std::memcpy(l->mutable_key() + key.size(), value.data(), value.size());
+  if (p != nullptr) FormatLeaf(p, key, value);
   return p;
 }
 
 NodeHeader* Radix::NewNode(Change& c, uint8_t kind, uint32_t depth, PoolOffset* off) noexcept {
   uint8_t* p = NewRecord(c, NodeBytes(kind), kNodeTypeNum, off);
-  if (p == nullptr) return nullptr;
-  std::memset(p, 0, NodeBytes(kind));
-  NodeHeader* n = reinterpret_cast<NodeHeader*>(p);
-  n->kind = kind;
-  n->depth = depth;
-  return n;
+  return p != nullptr ? FormatNode(p, kind, depth) : nullptr;
 }
 
 void Radix::Replaced(Change& c, PoolOffset off) noexcept {
@@ -685,25 +693,13 @@ struct Radix::BatchWork {
 
   uint8_t* NewLeaf(Slice key, Slice value, PoolOffset* off) {
     uint8_t* p = New(Leaf::AllocSize(key.size(), value.size()), kLeafTypeNum, off);
-    if (p == nullptr) return nullptr;
-    Leaf* l = reinterpret_cast<Leaf*>(p);
-    std::memset(l, 0, sizeof(Leaf));
-    l->kind = kLeaf;
-    l->key_size = static_cast<uint32_t>(key.size());
-    l->value_size = static_cast<uint32_t>(value.size());
-    if (!key.empty()) std::memcpy(l->mutable_key(), key.data(), key.size());
-    if (!value.empty()) std::memcpy(l->mutable_key() + key.size(), value.data(), value.size());
+    if (p != nullptr) FormatLeaf(p, key, value);
     return p;
   }
 
   NodeHeader* NewNode(uint8_t kind, uint32_t depth, PoolOffset* off) {
     uint8_t* p = New(NodeBytes(kind), kNodeTypeNum, off);
-    if (p == nullptr) return nullptr;
-    std::memset(p, 0, NodeBytes(kind));
-    NodeHeader* n = reinterpret_cast<NodeHeader*>(p);
-    n->kind = kind;
-    n->depth = depth;
-    return n;
+    return p != nullptr ? FormatNode(p, kind, depth) : nullptr;
   }
 
   // The record at `off` leaves the working tree. Shared: freed or released after the commit.
@@ -1111,14 +1107,7 @@ Status Radix::TxNewLeaf(Slice key, Slice value, PoolOffset* off) {
   const uint64_t size = Leaf::AllocSize(key.size(), value.size());
   Status s = pmemkv::TxAlloc(size, kLeafTypeNum, &oid, /*zero=*/false, pool_->AllocFlags(size));
   if (!s.ok()) return s;
-  Leaf* l = static_cast<Leaf*>(pmemobj_direct(oid));
-  l->kind = kLeaf;
-  l->unused[0] = l->unused[1] = l->unused[2] = 0;
-  l->unused2 = 0;
-  l->key_size = static_cast<uint32_t>(key.size());
-  l->value_size = static_cast<uint32_t>(value.size());
-  if (!key.empty()) std::memcpy(l->mutable_key(), key.data(), key.size());
-  if (!value.empty()) std::memcpy(l->mutable_key() + key.size(), value.data(), value.size());
+  FormatLeaf(static_cast<uint8_t*>(pmemobj_direct(oid)), key, value);
   *off = oid.off;
   return Status::OK();
 }
