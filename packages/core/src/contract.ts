@@ -98,7 +98,7 @@ export interface AsyncEngineHandle {
   /** Only on unsorted engines: as `EngineHandle.scanUnordered`. */
   scanUnordered?(token: Buffer | undefined, limit: number): Promise<UnorderedChunk>;
   batch(ops: readonly BatchOp[]): Promise<void>;
-  /** As `EngineHandle.batchEncoded`. */
+  /** As `EngineHandle.batchEncoded`, except that `encoded` is the engine's until the Promise settles (never reused). */
   batchEncoded?(encoded: Buffer): Promise<void>;
   defrag?(startPercent: number, amountPercent: number): Promise<void>;
 }
@@ -174,7 +174,8 @@ export interface EngineHandle {
   /**
    * Optional fast path of `batch`: the same operations in one Buffer (u32 count, then per
    * operation u8 kind 1 put / 2 del, u32 key length, key, and for a put u32 value length,
-   * value; little-endian). Core uses it when present.
+   * value; little-endian). Core uses it when present. `encoded` is valid only until the call
+   * returns: core reuses its memory for the next batch, so an engine copies what it keeps.
    */
   batchEncoded?(encoded: Buffer): void;
   /** Only when `capabilities.defrag`; core has checked 0..100 and start + amount <= 100. */

@@ -66,3 +66,30 @@ test('malformed encoded batches are INVALID_ARGUMENT and change nothing', async 
   expect(db.count(undefined)).toBe(0);
   db.close();
 });
+
+// A thread's synchronous batches decode into storage kept from its earlier ones: a batch must
+// see exactly its own keys and values whatever came before it (longer or shorter strings, a
+// put where a delete was and the reverse, fewer or more operations, a malformed batch between).
+test('consecutive batches of changing shapes each apply exactly their own operations', () => {
+  const db = fixture.open({ path: path.join(dir, 'shapes.pool'), size: 8 * MiB, create_if_missing: true });
+  const h = db as unknown as Encoded;
+  const model = new Map<string, string>();
+  const apply = (ops: ({ put: [string, string] } | { del: string })[]) => {
+    h.batchEncoded(encode(ops));
+    for (const op of ops) {
+      if ('put' in op) model.set(op.put[0], op.put[1]);
+      else model.delete(op.del);
+    }
+  };
+  const long = (c: string, n: number) => c.repeat(n);
+  apply(Array.from({ length: 300 }, (_, i) => ({ put: [`key-${i}-${long('k', i % 40)}`, long(String(i % 10), 200 + i)] as [string, string] })));
+  apply(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? { del: `key-${i}-${long('k', i % 40)}` } : { put: [`s${i}`, `v${i}`] as [string, string] })));
+  apply([{ put: ['a', ''] }, { put: ['', 'empty key'] }]);
+  expect(thrown(() => h.batchEncoded(encode([{ put: ['half', 'x'] }]).subarray(0, 10))).code).toBe('INVALID_ARGUMENT');
+  apply(Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? { put: [`key-${i}-${long('k', i % 40)}`, `${i}`] as [string, string] } : { del: `s${i}` })));
+  apply([{ del: 'a' }]);
+  expect(db.count(undefined)).toBe(model.size);
+  for (const [k, v] of model) expect(db.get(k)?.toString()).toBe(v);
+  expect(db.get('half')).toBeUndefined();
+  db.close();
+});

@@ -16,6 +16,7 @@
  *
  * Thread-safety: belongs to the JS thread of its Access.
  */
+import { Buffer } from 'node:buffer';
 import type { Bytes, EngineHandle } from '../contract';
 import { isBufferCodec, type Codec } from '../encodings';
 
@@ -28,6 +29,22 @@ export const NOT_TAKEN: unique symbol = Symbol('not taken');
 const POOL_BYTES = 64 * 1024;
 const ROOM = 4096;
 const EXACT_TRIES = 3;
+
+/**
+ * A view of `length` bytes of `pool` at `offset`, as a Buffer. Node's own Buffers are
+ * instances of the class `Buffer[Symbol.species]` names (what `Buffer.from(arrayBuffer, ...)`
+ * constructs after its argument checks); constructing it directly skips those checks, which
+ * cost about as much as the rest of a cached get's JS. Where that class is not exposed,
+ * `Buffer.from`.
+ */
+type ViewConstructor = new (pool: ArrayBuffer, offset: number, length: number) => Buffer;
+const species: unknown = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+const NodeBuffer: ViewConstructor | undefined =
+  typeof species === 'function' && species !== Buffer && (species as { prototype: unknown }).prototype === Buffer.prototype
+    ? (species as ViewConstructor)
+    : undefined;
+const view: (pool: ArrayBuffer, offset: number, length: number) => Buffer =
+  NodeBuffer !== undefined ? (pool, offset, length) => new NodeBuffer(pool, offset, length) : (pool, offset, length) => Buffer.from(pool, offset, length);
 
 function newPool(): ArrayBuffer {
   // Not zero-filled: every byte a view shows was written by the engine first.
@@ -74,7 +91,7 @@ export class PooledReads {
     if (n < 0) return undefined;
     if (n > POOL_BYTES - offset) return this.#exact(key, n);
     this.#offset = (offset + n + 7) & ~7;
-    return Buffer.from(this.#pool, offset, n);
+    return view(this.#pool, offset, n);
   }
 
   /**

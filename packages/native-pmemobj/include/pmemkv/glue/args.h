@@ -238,13 +238,14 @@ inline Status DecodeBatch(Napi::Value v, std::vector<BatchOp>* ops) {
 
 // batchEncoded(buffer): the operations of a batch in one Buffer (see @pmemkv/core's
 // EngineHandle.batchEncoded: u32 count, then per operation u8 kind 1 put / 2 del, u32 key
-// length, key, for a put u32 value length and value; little-endian), copied into BatchOps.
-// Every length is checked against the buffer: a malformed buffer is INVALID_ARGUMENT.
-inline Status DecodeEncodedBatch(Napi::Value v, std::vector<BatchOp>* ops) {
+// length, key, for a put u32 value length and value; little-endian), copied into BatchOps
+// (into the strings *ops already holds, when it is reused). Every length is checked against the buffer: a malformed buffer is INVALID_ARGUMENT.
+inline Status DecodeEncodedBatch(Napi::Value v, std::vector<BatchOp>* ops, size_t* encoded_bytes = nullptr) {
   void* data = nullptr;
   size_t size = 0;
   if (v.Type() != napi_object || napi_get_buffer_info(v.Env(), v, &data, &size) != napi_ok)
     return Status::InvalidArgument("an encoded batch must be a Buffer");
+  if (encoded_bytes != nullptr) *encoded_bytes = size;
   const char* p = static_cast<const char*>(data);
   const char* const end = p + size;
   auto u32 = [&](uint32_t* out) {
@@ -271,6 +272,7 @@ inline Status DecodeEncodedBatch(Napi::Value v, std::vector<BatchOp>* ops) {
       BatchOp& op = (*ops)[i];
       op.is_put = kind == 1;
       if ((kind != 1 && kind != 2) || !bytes(&op.key) || (op.is_put && !bytes(&op.value))) return bad;
+      if (!op.is_put) op.value.clear();  // *ops may be reused: a delete keeps no old value
     }
     return p == end ? Status::OK() : bad;
   });

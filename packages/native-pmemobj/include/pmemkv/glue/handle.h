@@ -467,11 +467,43 @@ inline Napi::Value Batch(const Args<1>& info) {
   return Napi::Value();
 }
 
+// The decoded operations of this thread's synchronous batches, kept from one call to the next
+// so that their strings' storage is reused (a batch of short values decodes without a single
+// allocation once the thread has run one of its size). Taken out of the thread's slot for the
+// duration of a call (a nested call would find the slot empty and decode into a vector of its
+// own) and put back only when small, so what a thread keeps stays bounded.
+class ReusedBatchOps {
+ public:
+  ReusedBatchOps() noexcept { ops_.swap(Slot()); }
+  ~ReusedBatchOps() {
+    if (ops_.size() <= kMaxKeptOps && bytes_ <= kMaxKeptBytes) ops_.swap(Slot());
+  }
+  ReusedBatchOps(const ReusedBatchOps&) = delete;
+  ReusedBatchOps& operator=(const ReusedBatchOps&) = delete;
+
+  std::vector<BatchOp>* ops() noexcept { return &ops_; }
+  // The encoded size of the batch decoded into ops(): what its strings hold, about.
+  void set_bytes(size_t bytes) noexcept { bytes_ = bytes; }
+
+ private:
+  static constexpr size_t kMaxKeptOps = 16 * 1024;
+  static constexpr size_t kMaxKeptBytes = 1 << 20;
+  static std::vector<BatchOp>& Slot() noexcept {
+    static thread_local std::vector<BatchOp> kept;
+    return kept;
+  }
+  std::vector<BatchOp> ops_;
+  size_t bytes_ = SIZE_MAX;  // unknown: not kept
+};
+
 // batchEncoded(buffer): void
 inline Napi::Value BatchEncoded(const Args<1>& info) {
   LiveEngine* live = EngineOf(info);
-  std::vector<BatchOp> ops;
-  Status s = DecodeEncodedBatch(info[0], &ops);
+  ReusedBatchOps reused;
+  std::vector<BatchOp>& ops = *reused.ops();
+  size_t encoded_bytes = 0;
+  Status s = DecodeEncodedBatch(info[0], &ops, &encoded_bytes);
+  reused.set_bytes(encoded_bytes);
   if (s.ok()) s = live->Call(CallKind::kExclusive, [&](Engine& e) { return e.Batch(ops); });
   if (!s.ok()) Throw(info.Env(), s);
   return Napi::Value();
