@@ -1,10 +1,12 @@
 // Memory for volatile engines (descriptor `persistent = false`: vmap, vcmap). A volatile engine
 // has no libpmemobj pool; it keeps its entries in a VolatileHeap chosen by pmemkv's config keys:
 //
-//   no `path`                 DRAM (malloc). `size`, when given and not 0, is a hard limit on
-//                             the bytes the engine holds (entries and index, as allocated):
-//                             an allocation beyond it fails, and the engine answers
-//                             OUT_OF_MEMORY with everything stored before still readable.
+//   no `path`                 DRAM: blocks of up to 1 MiB from huge-page-advised mappings
+//                             (dram_blocks.h), larger ones from malloc. `size`, when given
+//                             and not 0, is a hard limit on the bytes the engine holds
+//                             (entries and index, as allocated): an allocation beyond it
+//                             fails, and the engine answers OUT_OF_MEMORY with everything
+//                             stored before still readable.
 //   `path` (a directory)      a temporary file-backed heap of `size` bytes (required) in that
 //   and `size`                directory: a file created there with mode 0600 and unlinked at
 //                             once (so nothing is left behind, even after a crash), mapped
@@ -46,6 +48,7 @@
 #include <new>
 #include <string>
 
+#include "dram_blocks.h"
 #include "engine.h"
 #include "status.h"
 
@@ -86,15 +89,24 @@ class VolatileHeap {
   // n bytes aligned to 8, or nullptr when the limit, the file or DRAM is exhausted.
   void* Allocate(size_t n) noexcept {
     if (file_backed()) return FileAllocate(n);
-    void* p = std::malloc(n == 0 ? 1 : n);
-    if (p == nullptr) return nullptr;
-    if (limit_ != 0) {
-      const uint64_t size = ::malloc_usable_size(p);
-      if (used_.fetch_add(size, std::memory_order_relaxed) + size > limit_) {
-        used_.fetch_sub(size, std::memory_order_relaxed);
-        std::free(p);
-        return nullptr;
-      }
+    void* p;
+    uint64_t size;
+    if (DramBlocks::Serves(n)) {
+      p = blocks_.Allocate(n, &size);
+      if (p == nullptr) return nullptr;
+    } else {
+      // Larger than a block: malloc, behind a header word that says so.
+      if (n > SIZE_MAX - kHeader) return nullptr;
+      char* raw = static_cast<char*>(std::malloc(n + kHeader));
+      if (raw == nullptr) return nullptr;
+      std::memcpy(raw, &kMallocTag, sizeof kMallocTag);
+      p = raw + kHeader;
+      size = limit_ != 0 ? ::malloc_usable_size(raw) : 0;
+    }
+    if (limit_ != 0 && used_.fetch_add(size, std::memory_order_relaxed) + size > limit_) {
+      used_.fetch_sub(size, std::memory_order_relaxed);
+      DramFree(p);
+      return nullptr;
     }
     return p;
   }
@@ -103,8 +115,8 @@ class VolatileHeap {
   void Free(void* p) noexcept {
     if (p == nullptr) return;
     if (file_backed()) return FileFree(p);
-    if (limit_ != 0) used_.fetch_sub(::malloc_usable_size(p), std::memory_order_relaxed);
-    std::free(p);
+    const uint64_t size = DramFree(p);
+    if (limit_ != 0) used_.fetch_sub(size, std::memory_order_relaxed);
   }
 
   // The message of an OUT_OF_MEMORY from this heap.
@@ -120,6 +132,22 @@ class VolatileHeap {
 
  private:
   VolatileHeap() = default;
+
+  // The header word of a DRAM allocation that malloc holds (a DramBlocks header has a small
+  // class number in its low half).
+  static constexpr uint64_t kMallocTag = ~uint64_t{0};
+  static_assert(DramBlocks::kHeader == 8, "DRAM allocations share one header size");
+
+  // Frees a DRAM allocation; returns the bytes it counted against the limit.
+  uint64_t DramFree(void* p) noexcept {
+    uint64_t header;
+    std::memcpy(&header, static_cast<char*>(p) - kHeader, sizeof header);
+    if (header != kMallocTag) return blocks_.Free(p);
+    char* raw = static_cast<char*>(p) - kHeader;
+    const uint64_t size = limit_ != 0 ? ::malloc_usable_size(raw) : 0;
+    std::free(raw);
+    return size;
+  }
 
   // Size classes: 16 B, then four per doubling (at most 19 % rounding) up to 2^47.
   static constexpr int kClasses = 4 * 44;
@@ -215,6 +243,8 @@ class VolatileHeap {
 
   uint64_t limit_ = 0;  // DRAM: 0 = no limit
   std::atomic<uint64_t> used_{0};
+  // DRAM heap: requests of up to a block's size (the rest go to malloc).
+  DramBlocks blocks_;
   // File-backed heap.
   int fd_ = -1;
   char* base_ = nullptr;
