@@ -972,6 +972,11 @@ bool Radix::CleanPass(uint64_t min_garbage) noexcept {
     uint32_t level;
     PoolOffset off;
   };
+  // The sparse slabs, taken once: the exclusive lock keeps every other write out, so they
+  // stay what they are during the walk. None: nothing to move, no walk.
+  pmemkv::SlabArena::SlabSet sparse;
+  if (!arena_.SparseSlabs(min_garbage, &sparse)) return false;
+  if (sparse.empty()) return true;
   std::vector<Item> stack;
   std::vector<Move> moves;
   const uint64_t bound = span_.size() == UINT64_MAX ? UINT64_MAX : span_.size() / 16 + 1;
@@ -984,7 +989,7 @@ bool Radix::CleanPass(uint64_t min_garbage) noexcept {
       if (++visited > bound) return false;
       const uint8_t* p = Follow(it.off, it.min, it.end);
       if (p == nullptr) return false;
-      if (arena_.Sparse(it.off, min_garbage)) moves.push_back(Move{arena_.SlabOf(it.off), it.level, it.off});
+      if (const uint64_t slab = sparse.SlabOf(it.off)) moves.push_back(Move{slab, it.level, it.off});
       if (*p == kLeaf) continue;
       const NodeHeader* n = reinterpret_cast<const NodeHeader*>(p);
       for (int slot = LastSlot(n); slot >= 0; slot = PrevSlot(n, slot)) {

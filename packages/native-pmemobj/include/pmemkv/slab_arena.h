@@ -36,6 +36,7 @@
 #include <atomic>
 #include <cstdint>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "actions.h"
@@ -245,6 +246,40 @@ class SlabArena {
     for (const Slab& s : slabs_)
       if (IsSparse(s, min_garbage)) return true;
     return false;
+  }
+  // The slabs that are Sparse(.., min_garbage) now, in offset order: for a cleaner that walks
+  // its records and asks of each whether it lies in one (ContainsOffset), without taking the
+  // arena's lock per record. The answer holds while the engine's own lock keeps every other
+  // write out (nothing else allocates or releases).
+  class SlabSet {
+   public:
+    bool empty() const noexcept { return ranges_.empty(); }
+    size_t size() const noexcept { return ranges_.size(); }
+    // The slab of the set that holds `off`, or 0.
+    uint64_t SlabOf(uint64_t off) const noexcept {
+      auto it = std::upper_bound(ranges_.begin(), ranges_.end(), off,
+                                 [](uint64_t o, const std::pair<uint64_t, uint64_t>& r) { return o < r.first; });
+      if (it == ranges_.begin()) return 0;
+      --it;
+      return off - it->first < it->second ? it->first : 0;
+    }
+
+   private:
+    friend class SlabArena;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges_;  // {slab offset, usable bytes}, ascending
+  };
+  // False when DRAM for the set ran out (then *out is empty).
+  bool SparseSlabs(uint64_t min_garbage, SlabSet* out) const noexcept {
+    SpinGuard g(lock_);
+    out->ranges_.clear();
+    try {
+      for (const Slab& s : slabs_)
+        if (IsSparse(s, min_garbage)) out->ranges_.emplace_back(s.oid.off, s.size);
+    } catch (const std::bad_alloc&) {
+      out->ranges_.clear();
+      return false;
+    }
+    return true;
   }
   // The requested slab size (every slab's usable size is at least this).
   uint64_t slab_size() const noexcept { return slab_bytes_; }
