@@ -776,7 +776,8 @@ void CMap::MaybeGrow() noexcept {
   // growth commit rather than one per kSplitBatch keys. Off persistent memory a commit costs
   // its msyncs whatever its size, so growth there always takes the largest step (the table
   // runs ahead of the entries by up to that many buckets, 16 bytes each).
-  const uint64_t step_limit = std::max<uint64_t>(kSplitBatch, std::min<uint64_t>(kMaxSplitStep, journal_.capacity() / 4));
+  const uint64_t step_limit =
+      std::max<uint64_t>(kSplitBatch, std::min<uint64_t>(is_pmem_ ? kMaxSplitStep : kMaxSplitStepOffPmem, journal_.capacity() / 4));
   for (uint64_t done = 0; done < kMaxSplitsPerGrow && NeedsGrowth();) {
     const uint64_t excess = static_cast<uint64_t>(approx_count_.load(std::memory_order_relaxed)) -
                             bucket_count_.load(std::memory_order_relaxed) * kMaxLoad;

@@ -97,14 +97,19 @@ class CMap final : public Engine {
   static constexpr uint64_t kStripes = 1024;
   // Growth keeps entries / buckets near this: it starts once the entries exceed
   // kMaxLoad * buckets by kSplitBatch, and each growth commit then splits the whole excess
-  // (up to kMaxSplitStep buckets; off persistent memory always that many): one commit per
-  // kSplitBatch single inserts on pmem, per kMaxSplitStep on a disk (where every commit is
-  // three msyncs), and about one per batch of new keys.
+  // (up to kMaxSplitStep buckets; off persistent memory always kMaxSplitStepOffPmem): one
+  // commit per kSplitBatch single inserts on pmem, per kMaxSplitStepOffPmem on a disk (where
+  // every commit is an msync), and on pmem about one per batch of new keys.
   static constexpr uint64_t kMaxLoad = 1;
   static constexpr uint64_t kSplitBatch = 32;
   // Most buckets one growth commit splits: it holds the stripes of up to twice as many
   // buckets (all of them, from 512 up) for the length of one commit.
   static constexpr uint64_t kMaxSplitStep = 1024;
+  // Off persistent memory a growth commit costs one msync whatever its size, and the stripes
+  // are held for about as long as that msync takes anyway: the table runs ahead of the
+  // entries by up to this many buckets (16 bytes each), so batches of new keys on a disk share
+  // one growth commit among several (the journal's capacity / 4 still bounds a step).
+  static constexpr uint64_t kMaxSplitStepOffPmem = 8192;
   // Buckets per defrag step: the stripes of one step are held together.
   static constexpr uint64_t kDefragChunk = 256;
   // Buckets the cleaner visits per write while the slabs hold too much garbage: at a load
