@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <new>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -115,6 +116,9 @@ CSMap::CSMap(std::unique_ptr<pmemkv::Pool> pool, Root* root, const pmemkv::Compa
       uuid_lo_(pmemobj_oid(root).pool_uuid_lo),
       root_(root),
       compare_(cmp.compare),
+      bytewise_(cmp.compare == pmemkv::kBytewise.compare),
+      is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())),
+      journal_(pop_, is_pmem_, pmemkv::Journal::kWhenFull),
       stripes_(new GateStripe[kGateStripes]) {
   SetComparator(cmp);
   Node& h = head_.node;
@@ -128,9 +132,17 @@ CSMap::CSMap(std::unique_ptr<pmemkv::Pool> pool, Root* root, const pmemkv::Compa
   for (int l = 0; l < kMaxHeight; l++) h.next[l].store(nullptr, std::memory_order_relaxed);
   // A single-file pool maps the whole file, so its size bounds every offset.
   pool_bytes_ = pmemkv::SpanOf(*pool_).size();
+  NewArena();
 }
 
 CSMap::~CSMap() { FreeAllNodes(); }
+
+void CSMap::NewArena() {
+  const uint64_t slab = pmemkv::SlabArena::SlabBytesFor(pool_->size() != 0 ? pool_->size() : pool_bytes_);
+  arena_.reset(new pmemkv::SlabArena(pop_, kSlabTypeNum, slab, pool_->AllocFlags(slab)));
+  // A slab's words may be targets of a commit still in the log (kWhenFull): durable first.
+  arena_->SetBeforeFree([](void* self) { static_cast<CSMap*>(self)->journal_.Checkpoint(); }, this);
+}
 
 void CSMap::FreeAllNodes() noexcept {
   for (Node* n = head()->next[0].load(std::memory_order_relaxed); n != nullptr;) {
@@ -155,6 +167,21 @@ void SortKey(pmemkv::Slice key, uint64_t out[2]) noexcept {
   }
 }
 
+// A salt for RecordChecksum: random, never 0.
+uint64_t NewSalt() {
+  std::random_device rd;
+  uint64_t s = (uint64_t{rd()} << 32) ^ rd() ^
+               static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return s != 0 ? s : 0x5BD1E9955BD1E995ull;
+}
+
+// Journal slots: room for a batch of a few thousand operations in a pool of 64 MiB or more.
+uint64_t JournalRecordsFor(uint64_t pool_bytes) {
+  if (pool_bytes >= (uint64_t{64} << 20)) return ((uint64_t{256} << 10) - 16 - pmemkv::Journal::kHeaderBytes) / sizeof(pmemkv::Journal::Record);
+  if (pool_bytes >= (uint64_t{8} << 20)) return ((uint64_t{64} << 10) - 16 - pmemkv::Journal::kHeaderBytes) / sizeof(pmemkv::Journal::Record);
+  return 1024;
+}
+
 }  // namespace
 
 Status CSMap::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine) {
@@ -165,12 +192,13 @@ Status CSMap::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   s = pmemkv::Pool::Open(config, kLayoutName, &pool);
   if (!s.ok()) return s;
   Root* root = nullptr;
-  // A new pool stores the configured comparator (bytewise by default) in the initializing
-  // transaction (I1, I4).
+  // A new pool stores the configured comparator (bytewise by default) and its salt in the
+  // initializing transaction (layout.h "init").
   s = pmemkv::OpenRoot<Root>(*pool, "csmap", kRootMagic, kLayoutVersion, [&](Root* r) {
     pmemkv::StoreComparatorName(&r->comparator, configured != nullptr ? *configured : pmemkv::kBytewise);
+    r->salt = NewSalt();
     return Status::OK();
-  }, &root);
+  }, &root, kOldestReadableVersion);
   if (!s.ok()) return s;
   const pmemkv::Comparator* cmp = nullptr;
   s = pmemkv::ResolveStoredComparator(root->comparator, configured, pool->path(), "csmap", &cmp);
@@ -181,61 +209,226 @@ Status CSMap::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   } catch (const std::bad_alloc&) {
     return NoDram("opening csmap");
   }
+  s = map->OpenJournal();
+  if (!s.ok()) return s;
+  if (root->version < kLayoutVersion) {
+    s = map->Upgrade();
+    if (!s.ok()) return s;
+  }
   s = map->Recover();
   if (!s.ok()) return s;
   *engine = std::move(map);
   return Status::OK();
 }
 
-// Recovery: every allocated record (pmemobj_first/pmemobj_next, I2) is checked against the pool
-// bounds and its allocation, sorted with the stored comparator, checked for duplicates (I3) and
-// threaded into a new skip list from left to right. The object walk is bounded by the number
-// of objects the pool can hold, so a damaged heap is reported, never followed forever.
-Status CSMap::Recover() {
-  struct Found {
-    uint64_t prefix[2];  // the key's first 16 bytes, big-endian, zero-padded (SortKey)
-    uint64_t hash;       // HashIndex::Hash(key), taken while the record is in cache
-    Slice key;
-    uint64_t off;
-  };
+// Allocates the journal when the pool has none (a transaction that also sets Root::journal)
+// and redoes a commit a crash left in it, before any record is read.
+Status CSMap::OpenJournal() {
+  const pmemkv::PoolSpan span = pmemkv::SpanOf(*pool_);
+  const uint64_t records = JournalRecordsFor(pool_->size() != 0 ? pool_->size() : pool_bytes_);
+  return journal_.Open(&root_->journal, kJournalTypeNum, records,
+                       pool_->AllocFlags(pmemkv::Journal::kHeaderBytes + records * sizeof(pmemkv::Journal::Record)), span,
+                       pool_->path(), "csmap");
+}
+
+void CSMap::SortFound(std::vector<Found>& found) const {
+  // Under the built-in comparators the order of two keys is the order of their 16-byte
+  // prefixes whenever those differ (zero padding sorts a key before its extensions, and a
+  // tie falls through to the comparator), so most comparisons stay in this array instead of
+  // missing the cache on two records in the pool. Equal keys: the higher seq first.
+  const bool bytewise = compare_ == pmemkv::kBytewise.compare;
+  const bool reverse = compare_ == pmemkv::kReverseBytewise.compare;
+  std::sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
+    if (bytewise || reverse) {
+      for (int i = 0; i < 2; i++)
+        if (a.prefix[i] != b.prefix[i]) return (a.prefix[i] < b.prefix[i]) != reverse;
+    }
+    const int c = Compare(a.key, b.key);
+    return c != 0 ? c < 0 : a.seq > b.seq;
+  });
+}
+
+bool CSMap::FreeObjects(const std::vector<uint64_t>& offs) noexcept {
+  for (size_t i = 0; i < offs.size();) {
+    ActionList acts(pop_);
+    for (size_t k = 0; k < 64 && i < offs.size(); k++, i++)
+      if (!acts.Free(Oid(offs[i]))) return false;
+    if (!acts.Publish().ok()) return false;
+  }
+  return true;
+}
+
+// Upgrade of a version 1 pool (layout.h "upgrade"): every step before `version = 2` is undone
+// by rerunning it, so a crash anywhere leaves a pool that opens (and upgrades) again.
+Status CSMap::Upgrade() {
+  const uint64_t salt = NewSalt();
+  Status s = pmemkv::RunTx(pop_, [&]() -> Status {
+    Status st = pmemkv::TxAddRange(&root_->salt, sizeof root_->salt);
+    if (st.ok()) root_->salt = salt;
+    return st;
+  });
+  if (!s.ok()) return s;
+  salt_ = salt;
   std::vector<Found> found;
+  std::vector<uint64_t> stale;  // slabs and large records of an earlier attempt
   try {
+    const pmemkv::PoolSpan span = pmemkv::SpanOf(*pool_);
     const uint64_t limit = pool_bytes_;
     const uint64_t max_objects = limit == UINT64_MAX ? UINT64_MAX : limit / 16 + 1;
     uint64_t steps = 0;
     for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
       if (++steps > max_objects) return pmemkv::DamagedPool(pool_->path(), "csmap: the heap's object list loops");
-      if (pmemobj_type_num(oid) != kRecordTypeNum) continue;
+      const uint64_t type = pmemobj_type_num(oid);
+      if (type == kSlabTypeNum || type == kLargeTypeNum) {
+        stale.push_back(oid.off);
+        continue;
+      }
+      if (type != kV1RecordTypeNum) continue;
       const uint64_t usable = pmemobj_alloc_usable_size(oid);
-      if (oid.off == 0 || oid.off > limit || usable > limit - oid.off || usable < sizeof(Record))
+      if (oid.off == 0 || !span.Contains(oid.off, usable) || usable < sizeof(V1Record))
         return pmemkv::DamagedPool(pool_->path(), "csmap: a record lies outside the pool");
-      const Record* r = RecordAt(oid.off);
-      if (Record::AllocSize(r->key_size, r->value_size) > usable)
+      const V1Record* r = reinterpret_cast<const V1Record*>(base_ + oid.off);
+      if (sizeof(V1Record) + uint64_t{r->key_size} + r->value_size > usable)
         return pmemkv::DamagedPool(pool_->path(), "csmap: a record is larger than its allocation");
       const Slice key(r->key(), r->key_size);
-      Found f{{0, 0}, HashIndex::Hash(std::string_view(key.data(), key.size())), key, oid.off};
+      Found f{{0, 0}, 0, key, oid.off, 0, false};
       SortKey(key, f.prefix);
       found.push_back(f);
     }
-    // Under the built-in comparators the order of two keys is the order of their 16-byte
-    // prefixes whenever those differ (zero padding sorts a key before its extensions, and a
-    // tie falls through to the comparator), so most comparisons stay in this array instead of
-    // missing the cache on two records in the pool.
-    const bool bytewise = compare_ == pmemkv::kBytewise.compare;
-    const bool reverse = compare_ == pmemkv::kReverseBytewise.compare;
-    std::sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
-      if (bytewise || reverse) {
-        for (int i = 0; i < 2; i++)
-          if (a.prefix[i] != b.prefix[i]) return (a.prefix[i] < b.prefix[i]) != reverse;
-      }
-      return Compare(a.key, b.key) < 0;
-    });
+    SortFound(found);
     for (size_t i = 1; i < found.size(); i++)
       if (Compare(found[i - 1].key, found[i].key) == 0)
         return pmemkv::DamagedPool(pool_->path(), "csmap: two records hold the same key");
   } catch (const std::bad_alloc&) {
+    return NoDram("upgrading csmap");
+  }
+  if (!FreeObjects(stale)) return Status::Unknown(std::string("csmap: cannot free what an earlier upgrade left: ") + pmemobj_errormsg());
+  NewArena();
+  if (!arena_->Load(pmemkv::SpanOf(*pool_)) || !arena_->Finish()) return NoDram("upgrading csmap");
+  next_seq_.store(1, std::memory_order_relaxed);
+  for (const Found& f : found) {
+    const V1Record* r = reinterpret_cast<const V1Record*>(base_ + f.off);
+    bool no_dram = false;
+    if (NewRecord(f.key, Slice(r->value(), r->value_size), Write::kLive, nullptr, pmemkv::SlabArena::kForWrite, &no_dram) == 0)
+      return no_dram ? NoDram("upgrading csmap")
+                     : Status::OutOfMemory("the csmap pool at " + pool_->path() +
+                                           " has no room to upgrade it to layout version 2 (the upgrade copies every record once): "
+                                           "open it with the release that created it and remove entries, or copy its entries into a larger pool");
+    CrashPoint("upgrade: record copied");
+  }
+  s = pmemkv::RunTx(pop_, [&]() -> Status {
+    Status st = pmemkv::TxAddRange(&root_->version, sizeof root_->version);
+    if (st.ok()) root_->version = kLayoutVersion;
+    return st;
+  });
+  if (!s.ok()) return s;
+  CrashPoint("upgrade: version 2");
+  return Status::OK();
+}
+
+// One slab, as layout.h "Walking a slab" says, then the check of W2 over the rest of it.
+Status CSMap::WalkSlab(uint64_t slab, uint64_t size, Scan* out) const {
+  uint64_t pos = 0;
+  while (size - pos >= sizeof(Record)) {
+    const Record* r = RecordAt(slab + pos);
+    if (!ValidRecord(r, size - pos, salt_)) break;
+    out->max_seq = std::max(out->max_seq, r->seq_number());
+    if (!r->dead()) {
+      const Slice key(r->key(), r->key_size);
+      Found f{{0, 0}, HashIndex::Hash(std::string_view(key.data(), key.size())), key, slab + pos, r->seq_number(), false};
+      SortKey(key, f.prefix);
+      out->live.push_back(f);
+    }
+    pos += r->bytes();
+  }
+  for (uint64_t q = pos; size - q >= sizeof(Record); q += 8) {
+    const Record* r = RecordAt(slab + q);
+    const uint64_t word = r->seq;
+    if (word == 0 || (word & kDeadBit) != 0 || !ValidRecord(r, size - q, salt_)) continue;
+    return pmemkv::DamagedPool(pool_->path(), "csmap: the slab at offset " + std::to_string(slab) + " holds a record at +" +
+                                                  std::to_string(q) + " after bytes at +" + std::to_string(pos) +
+                                                  " that are not a whole record");
+  }
+  return Status::OK();
+}
+
+Status CSMap::ScanRecords(Scan* out) const {
+  const pmemkv::PoolSpan span = pmemkv::SpanOf(*pool_);
+  const uint64_t limit = pool_bytes_;
+  const uint64_t max_objects = limit == UINT64_MAX ? UINT64_MAX : limit / 16 + 1;
+  uint64_t steps = 0;
+  for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
+    if (++steps > max_objects) return pmemkv::DamagedPool(pool_->path(), "csmap: the heap's object list loops");
+    const uint64_t type = pmemobj_type_num(oid);
+    if (type != kSlabTypeNum && type != kLargeTypeNum && type != kV1RecordTypeNum) continue;
+    const uint64_t usable = pmemobj_alloc_usable_size(oid);
+    if (oid.off == 0 || oid.off % 8 != 0 || !span.Contains(oid.off, usable))
+      return pmemkv::DamagedPool(pool_->path(), "csmap: an object at offset " + std::to_string(oid.off) + " lies outside the pool");
+    if (type == kV1RecordTypeNum) {
+      out->v1.push_back(oid.off);
+    } else if (type == kSlabTypeNum) {
+      Status s = WalkSlab(oid.off, usable, out);
+      if (!s.ok()) return s;
+    } else {
+      const Record* r = RecordAt(oid.off);
+      // A large record is published only once whole (NewRecord): anything else is damage.
+      if (!ValidRecord(r, usable, salt_))
+        return pmemkv::DamagedPool(pool_->path(), "csmap: the large record at offset " + std::to_string(oid.off) +
+                                                      " has a wrong size or checksum");
+      out->max_seq = std::max(out->max_seq, r->seq_number());
+      if (r->dead()) {
+        out->dead_large.push_back(oid.off);
+      } else {
+        const Slice key(r->key(), r->key_size);
+        Found f{{0, 0}, HashIndex::Hash(std::string_view(key.data(), key.size())), key, oid.off, r->seq_number(), true};
+        SortKey(key, f.prefix);
+        out->live.push_back(f);
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// Recovery: every record is found (ScanRecords), sorted with the stored comparator; per key
+// the live record of highest seq wins and the others are made dead (slab) or freed (large),
+// along with dead large records and version 1 leftovers (layout.h). The winners are claimed
+// in the arena, which then frees empty slabs, and threaded into a new skip list.
+Status CSMap::Recover() {
+  salt_ = root_->salt;
+  if (salt_ == 0) return pmemkv::DamagedPool(pool_->path(), "csmap: a version 2 root without its record salt");
+  Scan scan;
+  std::vector<Found>& found = scan.live;
+  std::vector<uint64_t> to_free;
+  try {
+    NewArena();
+    if (!arena_->Load(pmemkv::SpanOf(*pool_))) throw std::bad_alloc();
+    Status s = ScanRecords(&scan);
+    if (!s.ok()) return s;
+    SortFound(found);
+    to_free = scan.dead_large;
+    to_free.insert(to_free.end(), scan.v1.begin(), scan.v1.end());
+    size_t kept = 0;
+    for (size_t i = 0; i < found.size(); i++) {
+      if (kept > 0 && Compare(found[kept - 1].key, found[i].key) == 0) {
+        // A lower seq (or an equal copy) of a key: an operation that had not returned (W3).
+        Record* r = MutableRecordAt(found[i].off);
+        __atomic_store_n(&r->seq, r->seq | kDeadBit, __ATOMIC_RELEASE);
+        pmemobj_persist(pop_, &r->seq, sizeof r->seq);
+        if (found[i].large) to_free.push_back(found[i].off);
+        continue;
+      }
+      found[kept++] = found[i];
+    }
+    found.resize(kept);
+  } catch (const std::bad_alloc&) {
     return NoDram("csmap's index on open");
   }
+  if (!FreeObjects(to_free)) return Status::Unknown(std::string("csmap: cannot free a dead record: ") + pmemobj_errormsg());
+  for (const Found& f : found)
+    if (!f.large && arena_->Claim(f.off, RecordAt(f.off)->bytes()) != pmemkv::SlabArena::Claimed::kInSlab)
+      return pmemkv::DamagedPool(pool_->path(), "csmap: a record runs past the end of its slab");
+  if (!arena_->Finish()) return Status::Unknown(std::string("csmap: cannot free an empty slab: ") + pmemobj_errormsg());
+  next_seq_.store(scan.max_seq + 1, std::memory_order_relaxed);
   Node* last[kMaxHeight];
   for (int l = 0; l < kMaxHeight; l++) last[l] = head();
   for (const Found& f : found) {
@@ -259,7 +452,6 @@ Status CSMap::Recover() {
   stripes_[0].count.store(static_cast<int64_t>(found.size()), std::memory_order_release);
   return Status::OK();
 }
-
 // Searches: readers follow links with acquire loads (a node is complete before the release
 // store that links it). A node already compared at the level above is not compared again.
 int CSMap::Find(Slice key, Node** preds, Node** succs) const noexcept {
@@ -417,46 +609,229 @@ void CSMap::MaybeGrow() noexcept {
   grow_lock_.unlock();
 }
 
-PMEMoid CSMap::NewRecord(ActionList& acts, Slice key, Slice value) noexcept {
-  const uint64_t size = Record::AllocSize(key.size(), value.size());
-  if (size > PMEMOBJ_MAX_ALLOC_SIZE) return OID_NULL;
-  const PMEMoid oid = acts.Reserve(size, kRecordTypeNum, pool_->AllocFlags(size));
-  if (OID_IS_NULL(oid)) return oid;
-  Record* r = reinterpret_cast<Record*>(const_cast<char*>(base_) + oid.off);
-  r->key_size = static_cast<uint32_t>(key.size());
-  r->value_size = static_cast<uint32_t>(value.size());
-  if (!key.empty()) std::memcpy(r->mutable_data(), key.data(), key.size());
-  if (!value.empty()) std::memcpy(r->mutable_data() + key.size(), value.data(), value.size());
-  // Durable before it is published: the publish only makes the allocation permanent (I2).
-  pmemobj_persist(pop_, r, size);
+uint64_t CSMap::NewRecord(Slice key, Slice value, Write how, pmemkv::WordStores* stores,
+                          pmemkv::SlabArena::Purpose purpose, bool* no_dram) noexcept {
+  const uint64_t bytes = Record::Bytes(key.size(), value.size());
+  const bool batch = how == Write::kForBatch;
+  uint64_t seq = 0;
+  const auto fill = [&](uint64_t off, bool dead) {
+    Record* r = MutableRecordAt(off);
+    seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    r->key_size = static_cast<uint32_t>(key.size());
+    r->value_size = static_cast<uint32_t>(value.size());
+    if (!key.empty()) std::memcpy(r->mutable_data(), key.data(), key.size());
+    if (!value.empty()) std::memcpy(r->mutable_data() + key.size(), value.data(), value.size());
+    r->checksum = RecordChecksum(salt_, seq, r->key_size, r->value_size, r->key());
+    r->seq = seq | (dead ? kDeadBit : 0);
+  };
+  if (bytes <= arena_->max_record()) {
+    // W1: filled (and, for a single write, persisted) while the lane is held.
+    const uint64_t off = arena_->AllocateFilled(bytes, [&](uint64_t o) {
+      fill(o, batch);
+      if (!batch) pmemobj_persist(pop_, base_ + o, bytes);
+    }, purpose);
+    if (off == 0) return 0;
+    if (batch) {
+      Record* r = MutableRecordAt(off);
+      if (!stores->AddPayload(r, bytes) || !stores->Set(&r->seq, seq)) {
+        arena_->Release(off, bytes);  // dead: garbage
+        if (no_dram != nullptr) *no_dram = true;
+        return 0;
+      }
+      return off;
+    }
+    CrashPoint("record persisted");
+    return off;
+  }
+  // A large record is written dead, so that bytes of a reservation that never got published
+  // (a crash, a cancel) can never pass for a live record (W2).
+  if (bytes > PMEMOBJ_MAX_ALLOC_SIZE) return 0;
+  ActionList acts(pop_);
+  const PMEMoid oid = acts.Reserve(bytes, kLargeTypeNum, pool_->AllocFlags(bytes));
+  if (OID_IS_NULL(oid)) return 0;
+  fill(oid.off, true);
+  Record* r = MutableRecordAt(oid.off);
+  pmemobj_persist(pop_, r, bytes);
+  if (!acts.Publish().ok()) return 0;
+  if (batch) {
+    if (!stores->Set(&r->seq, seq)) {
+      ReleaseDead(oid.off);
+      if (no_dram != nullptr) *no_dram = true;
+      return 0;
+    }
+    return oid.off;
+  }
+  __atomic_store_n(&r->seq, seq, __ATOMIC_RELEASE);
+  pmemobj_persist(pop_, &r->seq, sizeof r->seq);
   CrashPoint("record persisted");
-  return oid;
+  return oid.off;
 }
 
-// Put: the record is written before any lock is taken. An existing key is overwritten under
-// its value_lock (layout.h "overwrite"); a new key is published while its predecessors are
-// locked and validated, so no other thread can publish the same key meanwhile (I3), and linked
-// after the publish (layout.h "insert"). A key whose node is being removed or inserted by
-// another thread is retried once that finishes.
+void CSMap::Retire(uint64_t off) noexcept {
+  Record* r = MutableRecordAt(off);
+  __atomic_store_n(&r->seq, r->seq | kDeadBit, __ATOMIC_RELEASE);
+  pmemobj_persist(pop_, &r->seq, sizeof r->seq);
+  CrashPoint("old record dead");
+  ReleaseDead(off);
+}
+
+void CSMap::ReleaseDead(uint64_t off) noexcept {
+  if (IsLarge(off)) {
+    journal_.Checkpoint();  // a batch's commit may have set its dead bit
+    // A failed free leaves a dead object, which the next open frees.
+    ActionList acts(pop_);
+    if (acts.Free(Oid(off))) (void)acts.Publish();
+  } else {
+    arena_->Release(off, RecordAt(off)->bytes());
+  }
+}
+
+// The cleaner, one slab at a time with every writer held at the gate (layout.h "cleaner"):
+// the slab's records are walked from its start; each that a live node names is copied whole
+// (seq and checksum too) into the cleaner's lane, marked dead. Three persists, each for all
+// copies at once (no other writer runs meanwhile):
+//   1. the dead copies: a crash during it may leave any subset of them whole, but none live,
+//      so no live record can lie past a torn one (W1, W2);
+//   2. the copies' dead bits cleared: now each key has two equal live records;
+//   3. each node switched to its copy under its value_lock (readers hold it shared while they
+//      read) and the original's dead bit set.
+// Then the originals' space is released, which frees the slab. Open resolves the equal pairs
+// a crash between 2 and 3 leaves.
+uint64_t CSMap::CleanSlab(uint64_t slab) noexcept {
+  struct Move {
+    Node* node;
+    uint64_t from, to, bytes;
+  };
+  std::vector<Move> moves;
+  Epochs::Guard guard;
+  pmemkv::RangePersister copies(pop_, is_pmem_);
+  const uint64_t size = pmemobj_alloc_usable_size(Oid(slab));
+  try {
+    for (uint64_t pos = 0; size - pos >= sizeof(Record);) {
+      const Record* r = RecordAt(slab + pos);
+      if (!ValidRecord(r, size - pos, salt_)) break;
+      const uint64_t off = slab + pos, bytes = r->bytes();
+      pos += bytes;
+      if (r->dead()) continue;
+      const std::string_view key(r->key(), r->key_size);
+      Node* n = Lookup(Slice(key.data(), key.size()), HashIndex::Hash(key));
+      if (n == nullptr || !n->live() || n->record.load(std::memory_order_relaxed) != off) continue;
+      if (moves.size() == moves.capacity()) moves.reserve(2 * moves.size() + 64);
+      const uint64_t copy = arena_->AllocateFilled(bytes, [&](uint64_t o) {
+        std::memcpy(const_cast<char*>(base_) + o, r, bytes);
+        Record* c = MutableRecordAt(o);
+        c->seq |= kDeadBit;
+        copies.Add(c, bytes);
+      }, pmemkv::SlabArena::kForCleaner);
+      if (copy == 0) break;
+      moves.push_back({n, off, copy, bytes});
+    }
+  } catch (const std::bad_alloc&) {
+    // The copies made so far are moved; the rest stay where they are.
+  }
+  copies.Persist();
+  if (moves.empty()) return 0;
+  CrashPoint("cleaner copies persisted");
+  pmemkv::RangePersister live(pop_, is_pmem_);
+  for (const Move& m : moves) {
+    Record* c = MutableRecordAt(m.to);
+    __atomic_store_n(&c->seq, c->seq & ~kDeadBit, __ATOMIC_RELEASE);
+    live.Add(&c->seq, sizeof c->seq);
+  }
+  live.Persist();
+  CrashPoint("cleaner copies live");
+  pmemkv::RangePersister marks(pop_, is_pmem_);
+  for (const Move& m : moves) {
+    m.node->value_lock.lock();
+    m.node->record.store(m.to, std::memory_order_release);
+    Record* r = MutableRecordAt(m.from);
+    __atomic_store_n(&r->seq, r->seq | kDeadBit, __ATOMIC_RELEASE);
+    marks.Add(&r->seq, sizeof r->seq);
+    m.node->value_lock.unlock();
+  }
+  marks.Persist();
+  CrashPoint("cleaner originals dead");
+  for (const Move& m : moves) arena_->Release(m.from, m.bytes);
+  return moves.size();
+}
+
+// Cleans the sparsest slab with at least min_garbage bytes of garbage, then the next, up to
+// max_slabs of them (and never more than there were slabs: the copies fill slabs that may be
+// sparse in turn); stops early at a slab it could not empty.
+uint64_t CSMap::CleanLocked(uint64_t min_garbage, uint64_t max_slabs) noexcept {
+  journal_.Checkpoint();  // before any direct store into the pool (csmap.h: journal_)
+  uint64_t moved = 0;
+  max_slabs = std::min<uint64_t>(max_slabs, arena_->slab_count());
+  for (uint64_t i = 0; i < max_slabs; i++) {
+    const uint64_t slab = arena_->SparsestSlab(min_garbage);
+    if (slab == 0) break;
+    moved += CleanSlab(slab);
+    if (arena_->SlabOf(slab) == slab && arena_->Sparse(slab, min_garbage)) break;  // not emptied
+  }
+  return moved;
+}
+
+// Single-key writers call this after each write: every kCleanEvery writes of a thread, while
+// the arena says the slabs hold too much garbage, one slab is cleaned.
+void CSMap::MaybeClean(uint64_t writes) noexcept {
+  static thread_local uint64_t credit = 0;
+  credit += writes;
+  if (credit < kCleanEvery || !arena_->NeedsCleaning()) return;
+  credit = 0;
+  if (!clean_lock_.try_lock()) return;
+  LockGate();
+  if (CleanLocked(arena_->slab_size() / 4, 1) == 0) CleanLocked(arena_->slab_size() / 16, 1);
+  UnlockGate();
+  clean_lock_.unlock();
+}
+
+bool CSMap::CleanForRoom(uint64_t needed) noexcept {
+  if (!arena_->AnySparse(needed)) return false;
+  clean_lock_.lock();
+  LockGate();
+  const uint64_t moved = CleanLocked(needed, UINT64_MAX);
+  UnlockGate();
+  clean_lock_.unlock();
+  return moved > 0;
+}
+
+void CSMap::CleanAllForTest(uint64_t min_garbage) {
+  clean_lock_.lock();
+  LockGate();
+  CleanLocked(min_garbage, UINT64_MAX);
+  UnlockGate();
+  clean_lock_.unlock();
+}
+
+// Put: the record is written and persisted before any lock is taken (layout.h W3: from then
+// on it is a put in progress). An existing key is overwritten under its value_lock (the old
+// record retired before the lock is released); a new key is linked while its predecessors
+// are locked and validated. A key whose node is being removed or inserted by another thread
+// is retried once that finishes.
 Status CSMap::Put(Slice key, Slice value) {
   if (key.size() > kMaxKeySize) return TooLong("key", key.size());
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
   const uint64_t hash = HashIndex::Hash(key);
   bool grow = false;
   Status s = PutLocked(key, value, hash, &grow);
+  if (s.code() == pmemkv::Code::kOutOfMemory && CleanForRoom(Record::Bytes(key.size(), value.size())))
+    s = PutLocked(key, value, hash, &grow);
   if (grow) MaybeGrow();
+  if (s.ok()) MaybeClean(1);
   return s;
 }
 
 Status CSMap::PutLocked(Slice key, Slice value, uint64_t hash, bool* grow) {
   SharedGate gate(*this);
-  ActionList acts(pop_);
-  const PMEMoid fresh = NewRecord(acts, key, value);
-  if (OID_IS_NULL(fresh)) return PoolFull(Record::AllocSize(key.size(), value.size()));
+  journal_.Checkpoint();  // before any direct store into the pool (csmap.h: journal_)
+  Epochs::Guard guard;
+  index_.Prefetch(hash);  // the bucket's line arrives while the record is written
+  bool no_dram = false;
+  const uint64_t fresh = NewRecord(key, value, Write::kLive, nullptr, pmemkv::SlabArena::kForWrite, &no_dram);
+  if (fresh == 0) return no_dram ? NoDram("this put") : PoolFull(Record::Bytes(key.size(), value.size()));
   Node* node = nullptr;  // the new node, made once the key is known to be missing
   Node* preds[kMaxHeight];
   Node* succs[kMaxHeight];
-  Epochs::Guard guard;
   for (unsigned spins = 0;; Backoff(&spins)) {
     Node* n = Lookup(key, hash);
     if (n == nullptr) {
@@ -471,26 +846,22 @@ Status CSMap::PutLocked(Slice key, Slice value, uint64_t hash, bool* grow) {
         continue;
       }
       const uint64_t old = n->record.load(std::memory_order_relaxed);
-      Status s = acts.Free(Oid(old)) ? acts.Publish() : NoDram("this put");
-      if (s.ok()) n->record.store(fresh.off, std::memory_order_release);
+      n->record.store(fresh, std::memory_order_release);
+      Retire(old);
       n->value_lock.unlock();
       std::free(node);
-      return s;
+      return Status::OK();
     }
     if (node == nullptr) {
       node = Node::New(key, hash, RandomHeight());
-      if (node == nullptr) return NoDram("a csmap index node");
+      if (node == nullptr) {
+        Retire(fresh);  // never any node's: a put that failed leaves no live record
+        return NoDram("a csmap index node");
+      }
     }
     const int h = node->height;
     if (!LockPreds(preds, succs, h, nullptr)) continue;
-    Status s = acts.Publish();
-    if (!s.ok()) {
-      UnlockPreds(preds, h);
-      std::free(node);
-      return s;
-    }
-    CrashPoint("insert published");
-    node->record.store(fresh.off, std::memory_order_relaxed);
+    node->record.store(fresh, std::memory_order_relaxed);
     Link(node, preds, succs);
     UnlockPreds(preds, h);
     AddCount(gate.stripe(), +1);
@@ -498,7 +869,6 @@ Status CSMap::PutLocked(Slice key, Slice value, uint64_t hash, bool* grow) {
     return Status::OK();
   }
 }
-
 Status CSMap::Get(Slice key, pmemkv::ValueReceiver& out) {
   const uint64_t hash = HashIndex::Hash(key);
   Epochs::Guard guard;
@@ -519,12 +889,13 @@ Status CSMap::Exists(Slice key) {
   return n != nullptr && n->live() ? Status::OK() : Status::NotFound();
 }
 
-// Remove: the victim is locked and its record freed by one publish under its value_lock
-// (layout.h "remove"); the node is then marked (the removal's linearization point, after it is
+// Remove: the victim is locked and its record retired (dead bit persisted, layout.h "remove")
+// under its value_lock; the node is then marked (the removal's linearization point, after it is
 // durable), unlinked under its predecessors' locks, and retired to the epoch domain once no
 // guard of this thread holds it.
-Status CSMap::Remove(Slice key) {
+Status CSMap::RemoveLocked(Slice key) {
   SharedGate gate(*this);
+  journal_.Checkpoint();  // before any direct store into the pool (csmap.h: journal_)
   Node* victim = nullptr;
   {
     Epochs::Guard guard;
@@ -542,14 +913,8 @@ Status CSMap::Remove(Slice key) {
     }
     {
       victim->value_lock.lock();
-      ActionList acts(pop_);
-      Status s = acts.Free(Oid(victim->record.load(std::memory_order_relaxed))) ? acts.Publish() : NoDram("this remove");
-      if (!s.ok()) {
-        victim->value_lock.unlock();
-        victim->link_lock.unlock();
-        return s;
-      }
-      CrashPoint("remove published");
+      Retire(victim->record.load(std::memory_order_relaxed));
+      CrashPoint("remove persisted");
       victim->marked.store(1, std::memory_order_release);
       victim->value_lock.unlock();
     }
@@ -566,6 +931,12 @@ Status CSMap::Remove(Slice key) {
   AddCount(gate.stripe(), -1);
   Epochs::Retire(victim);
   return Status::OK();
+}
+
+Status CSMap::Remove(Slice key) {
+  Status s = RemoveLocked(key);
+  if (s.ok()) MaybeClean(1);
+  return s;
 }
 
 Status CSMap::Count(const KeyRange& range, uint64_t* count) {
@@ -645,9 +1016,10 @@ Status CSMap::NewCursor(std::unique_ptr<pmemkv::Cursor>* out) {
 }
 
 // Batch: the gate held exclusively, so no single-key writer runs and every node found is live
-// and stays so. Every new record is reserved, filled and persisted, every new node allocated
-// and every changed key's value_lock taken before the one publish (layout.h "batch"); nothing
-// after the publish can fail. A failure before it releases everything: nothing changed.
+// and stays so. Every new record is written dead, every new node allocated, and the stores of
+// the one commit gathered (layout.h W4: the new records' seq words live, the replaced ones'
+// dead) before the commit; every changed key's value_lock is held across it. Nothing after
+// the commit can fail. A failure before it releases everything: nothing changed.
 Status CSMap::Batch(const std::vector<pmemkv::BatchOp>& ops) {
   for (size_t i = 0; i < ops.size(); i++) {
     if (ops[i].key.size() > kMaxKeySize) return pmemkv::BatchOpError(i, TooLong("key", ops[i].key.size()));
@@ -657,67 +1029,87 @@ Status CSMap::Batch(const std::vector<pmemkv::BatchOp>& ops) {
   if (ops.empty()) return Status::OK();
   std::vector<Node*> retired;
   LockGate();
-  Status s = BatchLocked(ops, &retired);
+  bool no_room = false;
+  Status s = BatchLocked(ops, &retired, &no_room);
+  if (no_room && CleanLocked(arena_->max_record(), UINT64_MAX) > 0) s = BatchLocked(ops, &retired, &no_room);
   UnlockGate();
   for (Node* n : retired) Epochs::Retire(n);
-  if (s.ok()) MaybeGrow();
+  if (s.ok()) {
+    MaybeGrow();
+    MaybeClean(ops.size());
+  }
   return s;
 }
 
-Status CSMap::BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<Node*>* retired) {
+Status CSMap::BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<Node*>* retired, bool* no_room) {
   struct Step {
     const pmemkv::PlannedOp* plan;
     Node* node;       // the key's node before the batch, or null
     uint64_t fresh;   // the new record of a put, else 0
     Node* created;    // the new node of a put of a missing key, else null
   };
+  *no_room = false;
   std::vector<pmemkv::PlannedOp> plan;
   std::vector<Step> steps;
-  ActionList acts(pop_);
+  std::vector<uint64_t> replaced;
+  pmemkv::WordStores stores(pop_);
   Epochs::Guard guard;
-  auto discard = [&steps] {
-    for (const Step& st : steps) std::free(st.created);
+  auto discard = [&steps, this] {
+    for (const Step& st : steps) {
+      std::free(st.created);
+      if (st.fresh != 0) ReleaseDead(st.fresh);  // written dead: garbage
+    }
+  };
+  auto mark_dead = [&](Node* n) {
+    Record* r = MutableRecordAt(n->record.load(std::memory_order_relaxed));
+    return stores.Set(&r->seq, r->seq | kDeadBit);
   };
   try {
     plan = pmemkv::PlanBatch(ops, [](Slice) { return uint64_t{0}; });
     steps.reserve(plan.size());
     retired->reserve(plan.size());
+    replaced.reserve(plan.size());
     for (const pmemkv::PlannedOp& p : plan) {
       const pmemkv::BatchOp& op = *p.op;
       const uint64_t hash = HashIndex::Hash(op.key);
       Node* n = Lookup(op.key, hash);
       if (!op.is_put) {
         if (n == nullptr) continue;  // a remove of a missing key changes nothing
-        if (!acts.Free(Oid(n->record.load(std::memory_order_relaxed)))) throw std::bad_alloc();
+        if (!mark_dead(n)) throw std::bad_alloc();
         steps.push_back({&p, n, 0, nullptr});
         continue;
       }
-      const PMEMoid fresh = NewRecord(acts, op.key, op.value);
-      if (OID_IS_NULL(fresh)) {
+      bool no_dram = false;
+      const uint64_t fresh = NewRecord(op.key, op.value, Write::kForBatch, &stores, pmemkv::SlabArena::kForWrite, &no_dram);
+      if (fresh == 0) {
+        if (no_dram) throw std::bad_alloc();
         discard();
-        return pmemkv::BatchOpError(p.index, PoolFull(Record::AllocSize(op.key.size(), op.value.size())));
+        *no_room = true;
+        return pmemkv::BatchOpError(p.index, PoolFull(Record::Bytes(op.key.size(), op.value.size())));
       }
-      Node* created = nullptr;
+      steps.push_back({&p, n, fresh, nullptr});
       if (n != nullptr) {
-        if (!acts.Free(Oid(n->record.load(std::memory_order_relaxed)))) throw std::bad_alloc();
+        if (!mark_dead(n)) throw std::bad_alloc();
       } else {
-        created = Node::New(op.key, hash, RandomHeight());
-        if (created == nullptr) throw std::bad_alloc();
+        steps.back().created = Node::New(op.key, hash, RandomHeight());
+        if (steps.back().created == nullptr) throw std::bad_alloc();
       }
-      steps.push_back({&p, n, fresh.off, created});
     }
   } catch (const std::bad_alloc&) {
     discard();
     return NoDram("this batch");
   }
+  CrashPoint("batch records written");
 
   for (const Step& st : steps)
     if (st.node != nullptr) st.node->value_lock.lock();
-  Status s = acts.Publish();
-  if (s.ok()) CrashPoint("batch published");
+  ActionList acts(pop_);  // empty: WordStores publishes through it only when the journal is too small
+  Status s = stores.Commit(journal_, acts);
+  if (s.ok()) CrashPoint("batch committed");
   for (const Step& st : steps) {
     if (st.node == nullptr) continue;
     if (s.ok()) {
+      replaced.push_back(st.node->record.load(std::memory_order_relaxed));  // capacity reserved above
       if (st.fresh != 0)
         st.node->record.store(st.fresh, std::memory_order_release);
       else
@@ -729,6 +1121,9 @@ Status CSMap::BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<N
     discard();
     return Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message());
   }
+  // The replaced records are dead (the commit): their space goes back now that no reader can
+  // reach them.
+  for (uint64_t off : replaced) ReleaseDead(off);
 
   // The structure: no other writer runs, so links change without node locks; readers see each
   // node linked or unlinked as in a single-key put or remove.
@@ -751,7 +1146,6 @@ Status CSMap::BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<N
   AddCount(stripes_[0], delta);
   return Status::OK();
 }
-
 std::string CSMap::StoredComparator() const {
   return std::string(root_->comparator.bytes, strnlen(root_->comparator.bytes, sizeof root_->comparator.bytes));
 }
@@ -768,6 +1162,7 @@ std::string CSMap::Verify() const {
     if (off == 0 || off > pool_bytes_ - sizeof(Record)) return "a record offset lies outside the pool";
     const Record* r = RecordAt(off);
     if (Slice(r->key(), r->key_size) != n->key()) return "a node's key differs from its record's";
+    if (r->dead()) return "a node names a dead record";
     live++;
   }
   for (int l = 1; l < kMaxHeight; l++) {
@@ -789,10 +1184,18 @@ std::string CSMap::Verify() const {
   int64_t counted = 0;
   for (int i = 0; i < kGateStripes; i++) counted += stripes_[i].count.load();
   if (counted < 0 || static_cast<uint64_t>(counted) != live) return "the entry count differs from the list";
-  uint64_t records = 0;
-  for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid); oid = pmemobj_next(oid))
-    if (pmemobj_type_num(oid) == kRecordTypeNum) records++;
-  if (records != live) return "the pool holds " + std::to_string(records) + " records for " + std::to_string(live) + " keys";
+  Scan scan;
+  try {
+    Status s = ScanRecords(&scan);
+    if (!s.ok()) return s.message();
+  } catch (const std::bad_alloc&) {
+    return "out of DRAM";
+  }
+  const uint64_t records = scan.live.size();
+  if (records != live) return "the pool holds " + std::to_string(records) + " live records for " + std::to_string(live) + " keys";
+  if (!scan.v1.empty()) return "the pool holds version 1 records";
+  if (!scan.dead_large.empty()) return "the pool holds dead large records";
+  if (scan.max_seq >= next_seq_.load()) return "a record's seq is not below the next seq";
   return "";
 }
 

@@ -16,15 +16,16 @@
 //   batches   take every stripe of the batch gate exclusively: single-key writers wait while a
 //             batch runs; readers do not.
 //
-// Durability: Put, Remove and Batch return after their publish (layout.h), so one that returned
-// survives a process crash (and, on real persistent memory, a power failure). A change becomes
-// visible to readers only after it is durable.
+// Durability: Put, Remove and Batch return once their change is durable (layout.h: a record
+// persist, a dead bit persist, or a journal commit), so one that returned survives a process
+// crash (and, on real persistent memory, a power failure). A change becomes visible to
+// readers only after it is durable.
 //
-// Batches and readers: nothing of a batch is visible before its publish. After it, the batch's
+// Batches and readers: nothing of a batch is visible before its commit. After it, the batch's
 // keys change one by one (each key's value_lock held across its own change, so no key is ever
 // seen torn); a reader that reads several of them during that short window may see some
 // already new and others still old. A reader never waits for a batch except on a key the
-// batch replaces, for the length of the publish.
+// batch replaces, for the length of the commit.
 //
 // Iteration (Cursor): strictly increasing keys forward, strictly decreasing in reverse, never a
 // key twice, also while other threads insert and remove; a key present for the whole walk is
@@ -39,6 +40,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,8 +49,10 @@
 #include <pmemkv/comparator.h>
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/locks.h>
 #include <pmemkv/pool.h>
+#include <pmemkv/slab_arena.h>
 #include <pmemkv/status.h>
 
 #include "hash_index.h"
@@ -74,8 +78,8 @@ inline constexpr pmemkv::EngineDescriptor kDescriptor = {
 class CSMap final : public pmemkv::Engine {
  public:
   // Opens or creates the pool of `config` (key `comparator`: see comparator.h) and rebuilds the
-  // skip list from its records. INVALID_ARGUMENT for a pool of another engine or layout
-  // version, COMPARATOR_MISMATCH for a comparator other than the stored one, UNKNOWN_ERROR
+  // skip list from its records (a version 1 pool is upgraded first, layout.h). INVALID_ARGUMENT
+  // for a pool of another engine or layout version, COMPARATOR_MISMATCH for a comparator other than the stored one, UNKNOWN_ERROR
   // (DamagedPool) for records that cannot be trusted, OUT_OF_MEMORY when DRAM runs out.
   static pmemkv::Status Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine);
 
@@ -100,6 +104,10 @@ class CSMap final : public pmemkv::Engine {
   // Checks the skip list (order at every level, towers, prev hints, counts) against the
   // records. Returns "" when everything holds, else the first violation. REQUIRES: quiescent.
   std::string Verify() const;
+  // Slabs and large records (for tests and diagnostics).
+  uint64_t SlabCount() const noexcept { return arena_->slab_count(); }
+  // Runs the cleaner over every slab with at least `min_garbage` bytes of garbage (tests).
+  void CleanAllForTest(uint64_t min_garbage);
   // Buckets of the hash index (for tests and diagnostics).
   uint64_t IndexBuckets() const noexcept { return index_.buckets(); }
   // The comparator name stored in the pool.
@@ -118,12 +126,54 @@ class CSMap final : public pmemkv::Engine {
 
   CSMap(std::unique_ptr<pmemkv::Pool> pool, Root* root, const pmemkv::Comparator& cmp);
 
+  // What a scan of the pool's objects found (ScanRecords).
+  struct Found {
+    uint64_t prefix[2];  // the key's first 16 bytes, big-endian, zero-padded (SortKey)
+    uint64_t hash;       // HashIndex::Hash(key), taken while the record is in cache
+    pmemkv::Slice key;
+    uint64_t off;
+    uint64_t seq;
+    bool large;  // its own object of kLargeTypeNum, not in a slab
+  };
+  struct Scan {
+    std::vector<Found> live;        // every live record (losers of a key included)
+    std::vector<uint64_t> dead_large;  // large records whose dead bit is set
+    std::vector<uint64_t> v1;       // version 1 records left over from an upgrade
+    uint64_t max_seq = 0;
+  };
+
+  void NewArena();
+  // Key order, equal keys by decreasing seq.
+  void SortFound(std::vector<Found>& found) const;
+  pmemkv::Status OpenJournal();
+  pmemkv::Status Upgrade();
   pmemkv::Status Recover();
+  // Every object of the pool: walks each slab (layout.h "Walking a slab", W2) and checks each
+  // large record. DamagedPool for anything that cannot be trusted.
+  pmemkv::Status ScanRecords(Scan* out) const;
+  pmemkv::Status WalkSlab(uint64_t slab, uint64_t size, Scan* out) const;
+  // Frees objects by offset (publishes of up to 64 frees). False when a publish failed.
+  bool FreeObjects(const std::vector<uint64_t>& offs) noexcept;
   void FreeAllNodes() noexcept;
 
-  int Compare(pmemkv::Slice a, pmemkv::Slice b) const noexcept { return compare_(a, b); }
+  // The stored comparator; bytewise (the common case) inline, 8 bytes at a time.
+  int Compare(pmemkv::Slice a, pmemkv::Slice b) const noexcept { return bytewise_ ? BytewiseCompare(a, b) : compare_(a, b); }
+  static int BytewiseCompare(pmemkv::Slice a, pmemkv::Slice b) noexcept {
+    const size_t n = a.size() < b.size() ? a.size() : b.size();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data() + i, 8);
+      std::memcpy(&y, b.data() + i, 8);
+      if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    for (; i < n; i++)
+      if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+    return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+  }
   Node* head() const noexcept { return const_cast<Node*>(&head_.node); }
   const Record* RecordAt(uint64_t off) const noexcept { return reinterpret_cast<const Record*>(base_ + off); }
+  Record* MutableRecordAt(uint64_t off) const noexcept { return reinterpret_cast<Record*>(const_cast<char*>(base_) + off); }
   PMEMoid Oid(uint64_t off) const noexcept { return PMEMoid{uuid_lo_, off}; }
 
   // Searches `key`: preds[l] is the last node before key at level l (the head when none) and
@@ -166,9 +216,33 @@ class CSMap final : public pmemkv::Engine {
   // waits for another growth. REQUIRES: the calling thread holds no gate stripe.
   void MaybeGrow() noexcept;
 
-  // Reserves a record for key/value, fills and persists it. Returns OID_NULL when the pool has
-  // no room.
-  PMEMoid NewRecord(pmemkv::ActionList& acts, pmemkv::Slice key, pmemkv::Slice value) noexcept;
+  // Writes a record for key/value with the next seq and returns its offset, 0 when the pool
+  // has no room. In a slab (AllocateFilled: W1) unless larger than the arena's max_record.
+  //   kLive    persisted and live on return (a slab record: one persist; a large one: written
+  //            dead, persisted, published, then its dead bit cleared and persisted).
+  //   kForBatch  dead; a slab record is written but not persisted: *stores gets its payload
+  //            and the store that makes it live; a large one is persisted and published dead
+  //            and *stores gets the store that makes it live.
+  enum class Write { kLive, kForBatch };
+  // *no_dram (when given) tells a DRAM shortage from a full pool.
+  uint64_t NewRecord(pmemkv::Slice key, pmemkv::Slice value, Write how, pmemkv::WordStores* stores,
+                     pmemkv::SlabArena::Purpose purpose = pmemkv::SlabArena::kForWrite, bool* no_dram = nullptr) noexcept;
+  // The record at `off` is no longer any node's: its dead bit is set and persisted, then its
+  // slab space released (or its large object freed). REQUIRES: the key's value_lock held
+  // exclusively while the node still named it (W3), or the record was never any node's.
+  void Retire(uint64_t off) noexcept;
+  // After a batch's commit made the record dead: its space released (or object freed).
+  void ReleaseDead(uint64_t off) noexcept;
+  bool IsLarge(uint64_t off) const noexcept { return !arena_->InSlab(off); }
+
+  // The cleaner (layout.h "cleaner"). REQUIRES for CleanSlab and CleanLocked: every gate
+  // stripe held. They return how many records they moved.
+  static constexpr uint64_t kCleanEvery = 256;
+  void MaybeClean(uint64_t writes) noexcept;
+  uint64_t CleanSlab(uint64_t slab) noexcept;
+  uint64_t CleanLocked(uint64_t min_garbage, uint64_t max_slabs) noexcept;
+  // Cleans every slab with `needed` bytes of garbage. True when it moved something.
+  bool CleanForRoom(uint64_t needed) noexcept;
 
   GateStripe& MyStripe() noexcept;
   void AddCount(GateStripe& stripe, int64_t delta) noexcept {
@@ -177,7 +251,8 @@ class CSMap final : public pmemkv::Engine {
 
   // Put under the gate; *grow is set when the hash index may need to grow afterwards.
   pmemkv::Status PutLocked(pmemkv::Slice key, pmemkv::Slice value, uint64_t hash, bool* grow);
-  pmemkv::Status BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<Node*>* retired);
+  pmemkv::Status RemoveLocked(pmemkv::Slice key);
+  pmemkv::Status BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<Node*>* retired, bool* no_room);
 
   const std::unique_ptr<pmemkv::Pool> pool_;
   PMEMobjpool* const pop_;
@@ -185,7 +260,22 @@ class CSMap final : public pmemkv::Engine {
   const uint64_t uuid_lo_;
   Root* const root_;
   const pmemkv::KeyCompare compare_;
+  const bool bytewise_;  // compare_ is the built-in bytewise comparator
   uint64_t pool_bytes_ = UINT64_MAX;  // bound of every offset (a single-file pool's size)
+  const bool is_pmem_;
+  // The batch journal (layout.h W4), checkpointed when its log fills (kWhenFull). Its commits
+  // target records' seq words, so before anything else writes the pool directly (a put, a
+  // remove, the cleaner: each calls Checkpoint first, one atomic load when the log is empty),
+  // frees a slab (the arena's before-free hook) or a large record (ReleaseDead), the log is
+  // made durable and emptied: a redo at open never stores over a newer word or reused space.
+  // Batches themselves write only through it, into slab space that no logged commit targets
+  // (a lane's fresh tail; the cleaner's reserve is adopted only after the cleaner's
+  // Checkpoint).
+  pmemkv::Journal journal_;
+  std::unique_ptr<pmemkv::SlabArena> arena_;
+  uint64_t salt_ = 0;  // Root::salt: RecordChecksum's seed
+  std::atomic<uint64_t> next_seq_{1};  // W5
+  pmemkv::RwSpinLock clean_lock_;  // held by the cleaner (one at a time)
 
   Head head_;
   HashIndex index_;

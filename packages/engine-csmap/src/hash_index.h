@@ -48,6 +48,12 @@ class HashIndex {
   // answer cannot be trusted (a rebuild overlapped the lookup). REQUIRES: inside a guard.
   Node* Find(std::string_view key, uint64_t hash, bool* sure) const noexcept;
 
+  // Starts loading the bucket of `hash` into the cache (a hint). REQUIRES: inside a guard.
+  void Prefetch(uint64_t hash) const noexcept {
+    const Table* t = table_.load(std::memory_order_relaxed);
+    if (t != nullptr) __builtin_prefetch(&t->buckets[hash & t->mask]);
+  }
+
   // Links n (n->hash set) into its bucket / unlinks it. REQUIRES: see above.
   void Insert(Node* n) noexcept;
   void Erase(Node* n) noexcept;

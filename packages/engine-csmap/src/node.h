@@ -18,7 +18,7 @@
 //               or remove right after it) or removes this node. GUARDS next[] and the `prev`
 //               of this node's level-0 successor.
 //   value_lock  readers share it while they read the record; an overwrite or remove holds it
-//               exclusively across the publish that frees the old record. GUARDS record.
+//               exclusively while it switches `record` and retires the old one. GUARDS record.
 #pragma once
 
 #include <pmemkv/locks.h>

@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -187,6 +188,32 @@ class SlabArena {
     lane.top.store(size, std::memory_order_relaxed);
     lane.pending.store(size, std::memory_order_relaxed);
     return lane.off;
+  }
+
+  // Allocate, then fill(off) (when off != 0) while the calling thread's lane stays held: no
+  // other record is carved from that lane until fill returns. When every allocation of the
+  // arena goes through AllocateFilled, the records of one slab are filled one at a time in
+  // the order of their offsets, so an engine whose fill persists its record gets: a record is
+  // durable only once every record before it in its slab (since the slab was adopted) is.
+  // fill must not call the arena.
+  template <class Fill>
+  uint64_t AllocateFilled(uint64_t size, Fill&& fill, Purpose purpose = kForWrite) noexcept {
+    std::lock_guard<std::mutex> hold(fill_locks_[LaneOfThisThread()]);
+    const uint64_t off = Allocate(size, purpose);
+    if (off != 0) fill(off);
+    return off;
+  }
+
+  // The slab that is Sparse(.., min_garbage) with the most garbage, or 0 when none is: for a
+  // cleaner that walks the records of a slab itself (one scan of the slab list).
+  uint64_t SparsestSlab(uint64_t min_garbage) const noexcept {
+    SpinGuard g(lock_);
+    const Slab* best = nullptr;
+    for (const Slab& s : slabs_)
+      if (IsSparse(s, min_garbage) &&
+          (best == nullptr || s.size - static_cast<uint64_t>(s.live) > best->size - static_cast<uint64_t>(best->live)))
+        best = &s;
+    return best != nullptr ? best->oid.off : 0;
   }
 
   // The engine durably unlinked the record [off, off + size), or gave up an Allocate it never
@@ -451,6 +478,7 @@ class SlabArena {
   std::atomic<bool> needs_cleaning_{false};  // NeedsCleaning's answer, updated under lock_
   void (*before_free_)(void*) = nullptr;
   void* before_free_context_ = nullptr;
+  std::mutex fill_locks_[kLanes];  // AllocateFilled's hold on a lane (taken before lanes_[i].lock)
 };
 
 }  // namespace pmemkv
