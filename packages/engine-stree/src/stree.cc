@@ -7,16 +7,19 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <utility>
 
 #include <pmemkv/batch.h>
+#include <pmemkv/crash_point.h>
 #include <pmemkv/root.h>
 #include <pmemkv/tx.h>
 
 namespace stree {
 
+using pmemkv::CrashPoint;
 using pmemkv::Status;
 
 STree::STree(std::unique_ptr<pmemkv::Pool> pool, Root* root)
@@ -24,11 +27,30 @@ STree::STree(std::unique_ptr<pmemkv::Pool> pool, Root* root)
       pop_(pool_->get()),
       base_(reinterpret_cast<char*>(pop_)),
       uuid_lo_(pmemobj_oid(root).pool_uuid_lo),
-      root_(root) {
+      root_(root),
+      is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())),
+      journal_(pop_, is_pmem_, pmemkv::Journal::kWhenFull) {
   // A single-file pool maps the whole file, so its size bounds every offset. Poolsets and
   // device DAX are not bounded this way (their size is unknown here).
   limit_ = pmemkv::SpanOf(*pool_).size();
+  // Slabs of 1/64 of the pool, between 64 KiB and 1 MiB (less one allocation header): a few
+  // percent of any pool, and large enough that a new slab is rare next to the writes.
+  const uint64_t pool_bytes = pool_->size() != 0 ? pool_->size() : uint64_t{1} << 30;
+  slab_bytes_ = std::clamp<uint64_t>(pool_bytes / 64, uint64_t{64} << 10, uint64_t{1} << 20) - 64;
 }
+
+namespace {
+
+// Journal slots: 1,024 (16 KiB) in pools under 64 MiB, one 256 KiB chunk from there.
+uint64_t JournalRecordsFor(uint64_t pool_bytes) {
+  if (pool_bytes >= (uint64_t{64} << 20))
+    return ((uint64_t{256} << 10) - 16 - pmemkv::Journal::kHeaderBytes) / sizeof(pmemkv::Journal::Record);
+  return 1024;
+}
+
+}  // namespace
+
+STree::~STree() { journal_.Checkpoint(); }
 
 Status STree::Damaged(const char* what) const { return pmemkv::DamagedPool(pool_->path(), std::string("stree: ") + what); }
 
@@ -56,7 +78,7 @@ Status STree::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
         pmemkv::StoreComparatorName(&r->comparator, configured != nullptr ? *configured : pmemkv::kBytewise);
         return Status::OK();
       },
-      &root);
+      &root, kOldestReadableVersion);
   if (!s.ok()) return s;
   const pmemkv::Comparator* cmp = nullptr;
   s = pmemkv::ResolveStoredComparator(root->comparator, configured, p->path(), "stree", &cmp);
@@ -73,6 +95,26 @@ Status STree::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   const bool ok = root->height == 0 ? tree->CheckedLeaf(root->root_node) != nullptr
                                     : tree->CheckedInner(root->root_node) != nullptr;
   if (!ok) return tree->Damaged("the root node is not a node of the tree");
+  // The journal (allocated on first open; a version 1 pool has none), with every commit a
+  // crash left in it redone before anything reads a leaf; then a version 1 pool becomes
+  // version 2 (layout.h "upgrade"), then the slab table.
+  const uint64_t records = JournalRecordsFor(tree->pool_->size());
+  s = tree->journal_.Open(&root->journal, kJournalTypeNum, records,
+                          p->AllocFlags(pmemkv::Journal::kHeaderBytes + records * sizeof(pmemkv::Journal::Record)),
+                          pmemkv::SpanOf(*tree->pool_), tree->pool_->path(), "stree");
+  if (!s.ok()) return s;
+  CrashPoint("open: journal ready");
+  if (root->version < kLayoutVersion) {
+    s = pmemkv::RunTx(tree->pop_, [&]() -> Status {
+      Status st = pmemkv::TxAddRange(&root->version, sizeof root->version);
+      if (st.ok()) root->version = kLayoutVersion;
+      return st;
+    });
+    if (!s.ok()) return s;
+    CrashPoint("open: upgraded to version 2");
+  }
+  s = tree->LoadSlabs();
+  if (!s.ok()) return s;
   *engine = std::move(tree);
   return Status::OK();
 }
@@ -259,7 +301,5 @@ Status STree::Count(const pmemkv::KeyRange& range, uint64_t* count) {
   *count = root_->count;
   return Status::OK();
 }
-
-Status STree::Batch(const std::vector<pmemkv::BatchOp>& ops) { return pmemkv::BatchInOneTransaction(pop_, *this, ops); }
 
 }  // namespace stree

@@ -1,24 +1,37 @@
 // STree: a persistent B+ tree with every node in persistent memory (layout.h). Inner nodes of
 // 31 separators (the first 16 bytes of each inline, so a search rarely leaves the node),
 // leaves of 32 slots with 1-byte fingerprints and a persistent order array, linked both ways;
-// one KV allocation per pair. Opening a pool reads the root object and the root node only:
-// no DRAM index, nothing rebuilt, whatever the size of the tree.
+// one KV record per pair (in a slab, or an allocation of its own when large). Opening a pool
+// reads the root object, the root node and one header per slab (a slab is 1/64 of the pool,
+// at most 1 MiB), and redoes what the journal holds (at most one log); nothing else: no DRAM
+// index, nothing rebuilt, whatever the number of entries.
 //
 // Thread-safety: single-writer (kDescriptor, no narrow write lock): reads share the engine's
 // readers lock and run in parallel; a write holds it exclusively, so readers never see a node
-// in the middle of a change. The engine keeps no mutable DRAM state: every read starts from
-// the root object.
+// in the middle of a change. Mutable DRAM state (the slab table, the cleaner's position) is
+// the writer's alone: reads start from the root object and never look at it.
 //
-// Crash semantics: every mutation (insert, overwrite, remove, and the splits, merges, borrows,
-// new root or root collapse it causes) is one libpmemobj transaction, so after a crash at any
-// instant the pool reopens as it was after the last committed mutation: each key holds its old
-// or its new value, never a torn one, and the stored count is right. A batch is one
-// transaction that every mutation of it joins: there whole or not at all. When Put or Remove
-// returns OK the change is durable (on tmpfs: survives a process crash).
+// Crash semantics (layout.h, "Crash argument"): an insert into a leaf with room, an overwrite
+// and a remove of pairs kept in slabs are one journal commit each (no libpmemobj
+// transaction); everything else (pairs of their own, splits, merges, new roots, root
+// collapse) is one libpmemobj transaction. Either way after a crash at any instant the pool
+// reopens as it was after the last committed mutation: each key holds its old or its new
+// value, never a torn one, and the stored count and order arrays are exact. A batch is one
+// journal commit (after splits that move existing pairs only), or one transaction that every
+// mutation of it joins: there whole or not at all. When Put, Remove or
+// Batch returns OK the change is durable (on tmpfs: survives a process crash).
+//
+// Space: pairs of at most Slab::kMaxRecord bytes are records in slabs (layout.h); an
+// overwrite or remove leaves the old record's bytes as garbage in its slab, counted in the
+// slab's usage word. A slab whose records are all gone is freed (one is kept aside for the
+// cleaner). The cleaner moves the live records of sparse slabs into others: a few leaves per
+// write while the slabs hold more garbage than half their live bytes (plus a few slabs), and a
+// whole pass over the leaves when an allocation finds no room.
 //
 // Damaged pools: every persistent offset, size, tag and count is checked before it is
 // followed; what cannot be trusted is UNKNOWN_ERROR ("the pool at P is damaged (...)") from
-// the call that met it, and walks of the leaf list are bounded by the stored count (I4).
+// the call that met it, and walks of the leaf list and of the slab list are bounded (I4; the
+// slab list by the pool's size).
 //
 // Ownership: slices handed to a ValueReceiver or Visitor point into the pool and are valid
 // only during that call.
@@ -34,6 +47,7 @@
 #include <pmemkv/comparator.h>
 #include <pmemkv/descriptor.h>
 #include <pmemkv/engine.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/pool.h>
 #include <pmemkv/status.h>
 
@@ -80,7 +94,8 @@ class STree final : public pmemkv::Engine {
 
   STree(const STree&) = delete;
   STree& operator=(const STree&) = delete;
-  ~STree() override = default;
+  // Checkpoints the journal: a clean close leaves its log empty.
+  ~STree() override;
 
   // Keys and values up to 4 GiB - 1 bytes each (INVALID_ARGUMENT beyond).
   pmemkv::Status Put(Slice key, Slice value) override;
@@ -92,12 +107,31 @@ class STree final : public pmemkv::Engine {
   pmemkv::Status Count(const pmemkv::KeyRange& range, uint64_t* count) override;
   // Through the cursor; a damaged node met on the way ends the walk with UNKNOWN_ERROR.
   pmemkv::Status Walk(const pmemkv::KeyRange& range, bool reverse, pmemkv::Visitor& visitor) override;
-  // All of `ops` or none, across a crash too: one transaction that every Put and Remove joins.
+  // All of `ops` or none, across a crash too (the last operation on a key wins): one journal
+  // commit when every pair is kept in slabs and the leaves take the batch after splits that
+  // move existing pairs only, else one transaction that every Put and Remove joins.
   pmemkv::Status Batch(const std::vector<pmemkv::BatchOp>& ops) override;
 
   // Persistent nodes Open read (the root object's root node): the proof that open does not
-  // walk the tree.
+  // walk the tree. Open also reads every slab's header (open_slabs_read).
   uint64_t open_nodes_read() const noexcept { return open_nodes_read_; }
+  uint64_t open_slabs_read() const noexcept { return open_slabs_read_; }
+
+  // Slab space: bytes of all slabs, and of their live records (from the usage words).
+  struct SlabStats {
+    uint64_t slabs;
+    uint64_t bytes;
+    uint64_t live;
+  };
+  SlabStats GetSlabStats() const noexcept;
+  // One whole cleaning pass now (what a failed allocation runs): moves the records of the
+  // sparsest slabs that fit in the room there is, then frees the slabs left empty. False
+  // when there was nothing to clean.
+  bool CleanNow();
+
+  // Tests only: while set, every new pair is a KV of its own (as in a version 1 pool). Set it
+  // while no engine runs.
+  static void SetOwnRecordsOnlyForTesting(bool on) noexcept { OwnRecordsOnly() = on; }
 
   struct Stats {
     uint64_t entries;
@@ -105,6 +139,7 @@ class STree final : public pmemkv::Engine {
     uint64_t leaves;
     uint64_t inner_nodes;
     uint64_t sep_keys;
+    uint64_t slab_records;  // live pairs kept in slabs (the others are KVs of their own)
   };
   // Checks every invariant of layout.h, and that the pool holds no allocation the tree does
   // not reach. Returns "" when all hold, else the first violation. O(entries).
@@ -131,6 +166,10 @@ class STree final : public pmemkv::Engine {
   friend class STreeCursor;
 
   STree(std::unique_ptr<pmemkv::Pool> pool, Root* root);
+  static bool& OwnRecordsOnly() noexcept {
+    static bool on = false;
+    return on;
+  }
   std::string VerifyAll(Stats* stats) const;  // Verify; may throw std::bad_alloc
 
   template <class T>
@@ -152,7 +191,61 @@ class STree final : public pmemkv::Engine {
   // Position in leaf->order of the first key >= `key`; -1 on damage. *equal when it is `key`.
   int LowerBound(const Leaf* leaf, Slice key, bool* equal) const noexcept;
 
+  // Slabs (stree_slabs.cc). The slab table mirrors the slab list in DRAM, sorted by offset;
+  // every slab's usage word is read from the pool (the truth, I7).
+  struct SlabRef {
+    PoolOffset off;
+    uint64_t bytes;
+  };
+  Slab* SlabAt(PoolOffset off) const noexcept { return At<Slab>(off); }
+  pmemkv::Status LoadSlabs();
+  // The slab holding [off, off + size) below its top, or null (a KV of its own, or damage
+  // when `off` lies inside a slab: *damaged).
+  Slab* SlabOfRecord(PoolOffset off, uint64_t size, bool* damaged) const noexcept;
+  // Makes sure the slab records are carved from has room for a record of `size` bytes:
+  // another slab with room, a new slab (a transaction), for a whole cleaning pass the reserve,
+  // and for a write one whole cleaning pass when there is none. OUT_OF_MEMORY when nothing
+  // gives room. REQUIRES: outside any transaction (it may run one).
+  pmemkv::Status EnsureRoom(uint64_t size, bool cleaner = false);
+  // Room for `total` bytes of records across slabs (a batch's), by new slabs.
+  pmemkv::Status EnsureBatchRoom(uint64_t total);
+  // The offset a record of `size` bytes gets in the current slab (past its top), or 0 when
+  // it has no room. Changes nothing.
+  PoolOffset CarveAt(uint64_t size) const noexcept;
+  // Takes slab `off` to carve from; a slab with no live record starts again at its header
+  // (after a checkpoint: the log then holds no payload there).
+  void Adopt(PoolOffset off) noexcept;
+  pmemkv::Status NewSlab(PoolOffset* off);
+  // Frees every slab with no live record (not the current one; the first one found is kept
+  // as the reserve), each after a checkpoint, in a transaction.
+  void FreeEmptySlabs() noexcept;
+  // After a write outside a transaction: frees emptied slabs, runs the incremental cleaner.
+  void AfterWrite() noexcept;
+  // Cleaner: victims chosen by StartCleaning, moved by CleanStep (kCleanLeaves leaves a call).
+  bool StartCleaning(uint64_t room);
+  void CleanStep(int leaves);
+  bool MoveRecord(Leaf* leaf, int slot);
+  bool IsVictim(PoolOffset slab) const noexcept;
+
+  // Journal commits of the common writes (stree_write.cc).
+  pmemkv::Status JournalInsert(Leaf* leaf, int pos, uint8_t fp, Slice key, Slice value, PoolOffset rec);
+  pmemkv::Status JournalOverwrite(Leaf* leaf, int slot, Slab* old_slab, uint64_t old_size, Slice key, Slice value,
+                                  PoolOffset rec);
+  pmemkv::Status JournalRemove(Leaf* leaf, int slot, int pos, Slab* old_slab, uint64_t old_size);
+  // A batch as one journal commit (stree_write.cc, "Batches"); *done false when it must run
+  // as a transaction instead (nothing of it applied).
+  pmemkv::Status JournalBatch(const std::vector<pmemkv::BatchOp>& ops, uint64_t total, bool* done);
+  pmemkv::Status TxSplitHalf(Path& path, Leaf* leaf);
+  // A leaf under kLeafMin entries that would merge (TxRebalanceLeaf would change something).
+  bool WouldMerge(const Path& path, const Leaf* leaf) const noexcept;
+
   // Transaction steps (stree_write.cc). REQUIRES: inside RunTx on pop_.
+  // A new pair: a slab record (past the current slab's top, added to the transaction
+  // without a snapshot, its slab's usage snapshotted and grown) when `slab_ok` and there is
+  // room, else a KV of its own.
+  pmemkv::Status TxNewRecord(Slice key, Slice value, bool slab_ok, PoolOffset* off);
+  // Unlinks the pair at `off`: its slab's usage shrinks (snapshotted), or it is freed.
+  pmemkv::Status TxReleaseRecord(PoolOffset off);
   pmemkv::Status TxNewKV(Slice key, Slice value, PoolOffset* off);
   pmemkv::Status TxNewLeaf(Leaf** leaf, PoolOffset* off);
   pmemkv::Status TxNewInner(Inner** node, PoolOffset* off);
@@ -185,6 +278,21 @@ class STree final : public pmemkv::Engine {
   bool inline_order_ = false;    // the comparator is bytewise or its reverse: InlineBytewise decides
   int inline_sign_ = 1;          // -1 for reverse-bytewise
   uint64_t open_nodes_read_ = 0;
+  uint64_t open_slabs_read_ = 0;
+
+  const bool is_pmem_;
+  pmemkv::Journal journal_;
+  uint64_t slab_bytes_ = 0;         // size of new slabs
+  std::vector<SlabRef> slabs_;      // the slab list, sorted by offset
+  PoolOffset current_ = 0;          // the slab records are carved from; 0 when none
+  PoolOffset reserve_ = 0;          // an empty slab kept for the cleaner; 0 when none
+  bool maybe_empty_ = false;        // a slab may have lost its last live record
+  uint64_t writes_ = 0;             // writes since open (the cleaner checks every 256)
+  bool cleaning_ = false;           // a cleaning pass is under way
+  bool clean_sync_ = false;         // it is CleanNow's (which may use the reserve)
+  bool clean_from_start_ = true;    // it resumes at the first leaf, else at clean_key_
+  std::string clean_key_;
+  std::vector<PoolOffset> victims_;  // the slabs it empties, sorted
 };
 
 }  // namespace stree

@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +22,7 @@
 
 #include <pmemkv/crash_point.h>
 #include <pmemkv/crash_testing.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/testing.h>
 
 #include "layout.h"
@@ -373,6 +377,7 @@ void TestDamagedPools() {
   };
   stree::Inner saved_inner{};
   stree::Leaf saved_leaf{};
+  uint64_t saved_next = 0;
   const Damage damages[] = {
       {"root child offset outside the pool",
        [&](stree::Root* r, char* base) {
@@ -413,6 +418,35 @@ void TestDamagedPools() {
          l->order[1] = 200;
        },
        [&](stree::Root*, char* base) { *reinterpret_cast<stree::Leaf*>(base + first_leaf) = saved_leaf; }},
+      {"slab list loop",
+       [&](stree::Root* r, char* base) {
+         auto* sl = reinterpret_cast<stree::Slab*>(base + r->slabs);
+         saved_next = sl->next;
+         sl->next = r->slabs;
+       },
+       [&](stree::Root* r, char* base) { reinterpret_cast<stree::Slab*>(base + r->slabs)->next = saved_next; }},
+      {"slab list leaves the pool",
+       [&](stree::Root* r, char*) {
+         saved_next = r->slabs;
+         r->slabs = uint64_t{1} << 40;
+       },
+       [&](stree::Root* r, char*) { r->slabs = saved_next; }},
+      {"slab top beyond the slab",
+       [&](stree::Root* r, char* base) {
+         auto* sl = reinterpret_cast<stree::Slab*>(base + r->slabs);
+         saved_next = sl->usage;
+         sl->usage = stree::Slab::Usage(0, uint64_t{sl->bytes} + 8);
+       },
+       [&](stree::Root* r, char* base) { reinterpret_cast<stree::Slab*>(base + r->slabs)->usage = saved_next; }},
+      {"slab tag",
+       [&](stree::Root* r, char* base) { reinterpret_cast<stree::Slab*>(base + r->slabs)->tag = 0; },
+       [&](stree::Root* r, char* base) { reinterpret_cast<stree::Slab*>(base + r->slabs)->tag = stree::kSlabTag; }},
+      {"journal offset outside the pool",
+       [&](stree::Root* r, char*) {
+         saved_next = r->journal;
+         r->journal = uint64_t{1} << 40;
+       },
+       [&](stree::Root* r, char*) { r->journal = saved_next; }},
       {"slot offset outside the pool",
        [&](stree::Root*, char* base) {
          auto* l = reinterpret_cast<stree::Leaf*>(base + first_leaf);
@@ -482,6 +516,9 @@ struct CrashCase {
   std::function<pmemkv::Status(stree::STree*)> op;
   std::function<void(Model*)> apply;
   int min_points;
+  // Kill points past the operation's commit point (a journal commit): the pool reopens with
+  // the operation done (the journal's redo). At least this many kills must show it.
+  int min_after = 0;
 };
 
 // Deterministic crash injection: for each case and each crash point k the operation passes, a
@@ -494,13 +531,63 @@ void TestCrashPoints() {
       if (t->Remove(Key(i)).ok()) m->erase(Key(i));
   };
   const CrashCase cases[] = {
-      {"insert into a leaf with room", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
-       [](stree::STree* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 2},
-      {"overwrite", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+      {"insert into a leaf with room (journal)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Put(Key(100), "new"); }, [](Model* m) { (*m)[Key(100)] = "new"; }, 2, 1},
+      {"first insert of a pool: a new slab, then the journal", [](stree::STree*, Model*) {},
+       [](stree::STree* t) { return t->Put(Key(1), "one"); }, [](Model* m) { (*m)[Key(1)] = "one"; }, 3, 1},
+      {"overwrite (journal)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
        [](stree::STree* t) { return t->Put(Key(5), "a changed, longer value"); },
-       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 2},
-      {"remove", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](Model* m) { (*m)[Key(5)] = "a changed, longer value"; }, 2, 1},
+      {"remove (journal)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 1, 1},
+      {"remove of the last entry of the root leaf (journal)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 1); },
+       [](stree::STree* t) { return t->Remove(Key(0)); }, [](Model* m) { m->erase(Key(0)); }, 1, 1},
+      {"overwrite of a slab record by a pair of its own (transaction)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 10); },
+       [](stree::STree* t) { return t->Put(Key(5), std::string(5000, 'L')); },
+       [](Model* m) { (*m)[Key(5)] = std::string(5000, 'L'); }, 2},
+      {"overwrite of a pair of its own by a slab record (transaction)",
+       [](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 10);
+         if (t->Put(Key(5), std::string(5000, 'L')).ok()) (*m)[Key(5)] = std::string(5000, 'L');
+       },
+       [](stree::STree* t) { return t->Put(Key(5), "small again"); }, [](Model* m) { (*m)[Key(5)] = "small again"; }, 2},
+      {"remove of a pair of its own (transaction)",
+       [](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 10);
+         if (t->Put(Key(5), std::string(5000, 'L')).ok()) (*m)[Key(5)] = std::string(5000, 'L');
+       },
        [](stree::STree* t) { return t->Remove(Key(5)); }, [](Model* m) { m->erase(Key(5)); }, 1},
+      {"batch with splits first (journal)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 200, 2); },
+       [](stree::STree* t) {
+         std::vector<pmemkv::BatchOp> ops;
+         for (int i = 1; i < 120; i += 2) ops.push_back({true, Key(i), "batched " + std::to_string(i)});
+         for (int i = 0; i < 40; i += 2) ops.push_back({false, Key(i), ""});
+         ops.push_back({true, Key(3), "last wins"});
+         ops.push_back({false, Key(5), ""});
+         ops.push_back({true, Key(5), "removed, then put again"});
+         return t->Batch(ops);
+       },
+       [](Model* m) {
+         for (int i = 1; i < 120; i += 2) (*m)[Key(i)] = "batched " + std::to_string(i);
+         for (int i = 0; i < 40; i += 2) m->erase(Key(i));
+         (*m)[Key(3)] = "last wins";
+         (*m)[Key(5)] = "removed, then put again";
+       },
+       4, 1},
+      {"batch with a pair of its own (transaction)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 40); },
+       [](stree::STree* t) {
+         std::vector<pmemkv::BatchOp> ops;
+         for (int i = 30; i < 60; i++) ops.push_back({true, Key(i), "batched " + std::to_string(i)});
+         for (int i = 0; i < 10; i++) ops.push_back({false, Key(i), ""});
+         ops.push_back({true, Key(7), std::string(3000, 'B')});
+         return t->Batch(ops);
+       },
+       [](Model* m) {
+         for (int i = 30; i < 60; i++) (*m)[Key(i)] = "batched " + std::to_string(i);
+         for (int i = 0; i < 10; i++) m->erase(Key(i));
+         (*m)[Key(7)] = std::string(3000, 'B');
+       },
+       4},
       {"split of the root leaf (new root)", [](stree::STree* t, Model* m) { PutAll(t, m, 0, 64, 2); },
        [](stree::STree* t) { return t->Put(Key(33), "splitter"); }, [](Model* m) { (*m)[Key(33)] = "splitter"; },
        stree::kLeafSlots / 2 + 3},
@@ -513,13 +600,30 @@ void TestCrashPoints() {
       {"split of inner nodes up to a new root",
        [](stree::STree* t, Model* m) { PutAll(t, m, 0, 32 * 32); },  // ascending: full leaves, a full root
        [](stree::STree* t) { return t->Put(Key(5000), "top"); }, [](Model* m) { (*m)[Key(5000)] = "top"; }, 4},
-      {"leaf merge",
+      {"cleaning pass: records move out of a sparse slab, which is freed",
+       [&](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 7000);        // the first slab fills up (about 6,500 records)
+         remove_range(t, m, 20, 6500);  // 20 records left in it
+       },
+       [](stree::STree* t) {
+         const uint64_t slabs = t->GetSlabStats().slabs;
+         if (!t->CleanNow()) return pmemkv::Status::Unknown("nothing to clean");
+         return t->GetSlabStats().slabs < slabs ? pmemkv::Status::OK() : pmemkv::Status::Unknown("no slab freed");
+       },
+       [](Model*) {}, 20},
+      {"leaf merge after a journal remove",
        [&](stree::STree* t, Model* m) {
          PutAll(t, m, 0, 96);  // three full leaves
          remove_range(t, m, 0, 24);
          remove_range(t, m, 32, 52);  // 8 and 12 entries left: the next remove merges them
        },
-       [](stree::STree* t) { return t->Remove(Key(24)); }, [](Model* m) { m->erase(Key(24)); }, 3},
+       [](stree::STree* t) { return t->Remove(Key(24)); }, [](Model* m) { m->erase(Key(24)); }, 3, 3},
+      {"remove that empties a leaf (merge in one transaction)",
+       [&](stree::STree* t, Model* m) {
+         PutAll(t, m, 0, 96);  // three full leaves
+         remove_range(t, m, 33, 64);  // the second leaf keeps one entry (32) beside full neighbours
+       },
+       [](stree::STree* t) { return t->Remove(Key(32)); }, [](Model* m) { m->erase(Key(32)); }, 3},
       {"merge that collapses the root",
        [&](stree::STree* t, Model* m) {
          PutAll(t, m, 0, 40);  // leaves of 32 and 8 under a root
@@ -560,6 +664,7 @@ void TestCrashPoints() {
     c.apply(&after);
     const Entries want_before = ModelEntries(before), want_after = ModelEntries(after);
     const bool multi = std::string(c.name) == "inner merge or borrow";  // several removes: any prefix of them
+    int kills_after = 0;
     // Killed: the pool holds the state before (any prefix, for several operations), passes
     // Verify and still takes the operation. Completed: the state after.
     const int points = pmemkv::testing::KillAtEveryCrashPoint(
@@ -573,19 +678,23 @@ void TestCrashPoints() {
           Tree t;
           if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
           const Entries got = Dump(t.get());
+          const bool done = got == want_after;
+          if (o.killed && done && !multi) kills_after++;
           const bool as_expected = multi ? got.size() <= want_before.size() && got.size() >= want_after.size()
-                                         : got == (o.killed ? want_before : want_after);
+                                         : done || (o.killed && got == want_before);
           if (!as_expected) {
             std::fprintf(stderr, "case '%s': after a kill at step %d the pool holds %zu entries (%zu before, %zu after)\n",
                          c.name, o.step, got.size(), want_before.size(), want_after.size());
             return false;
           }
-          if (!o.killed) return true;
+          if (!o.killed || (done && !multi)) return true;
           return c.op(t.get()).ok() && Dump(t.get()) == want_after && t->Verify().empty();
         });
     CHECK(points >= 0);
     if (points < c.min_points) std::fprintf(stderr, "case '%s': only %d crash points\n", c.name, points);
     CHECK(points >= c.min_points);
+    if (kills_after < c.min_after) std::fprintf(stderr, "case '%s': %d kills redone, want %d\n", c.name, kills_after, c.min_after);
+    CHECK(kills_after >= c.min_after);
   }
   unlink(prepared.c_str());
   unlink(work.c_str());
@@ -683,6 +792,244 @@ void TestInsideForeignTransaction() {
   unlink(PoolPath("app").c_str());
 }
 
+// Random batches (puts, overwrites, removes, keys repeated inside a batch) against a model,
+// in a pool large enough that most commit through the journal (with splits first) and some,
+// too large for it, as transactions.
+void TestRandomBatches() {
+  StepsSeen().clear();
+  pmemkv::SetCrashHook(CountStep);
+  struct Unhook {
+    ~Unhook() { pmemkv::SetCrashHook(nullptr); }
+  } unhook;
+  const std::string path = PoolPath("batches");
+  Tree t;
+  CHECK_OK(OpenTree(path, 64 << 20, &t));
+  Model m;
+  std::mt19937_64 rng(21);
+  for (int b = 0; b < 300; b++) {
+    std::vector<pmemkv::BatchOp> ops;
+    const int n = 1 + static_cast<int>(rng() % (b % 10 == 9 ? 3000 : 300));
+    const bool grow = (b / 50) % 2 == 0;
+    for (int i = 0; i < n; i++) {
+      const std::string k = Key(rng() % 20000);
+      if (static_cast<int>(rng() % 100) < (grow ? 80 : 30))
+        ops.push_back({true, k, std::string(rng() % 60, static_cast<char>('a' + b % 26))});
+      else
+        ops.push_back({false, k, ""});
+    }
+    CHECK_OK(t->Batch(ops));
+    for (const pmemkv::BatchOp& op : ops) {
+      if (op.is_put)
+        m[op.key] = op.value;
+      else
+        m.erase(op.key);
+    }
+    if (b % 60 == 0) CHECK_VERIFY(t.get());
+    if (pmemkv::testing::Failures() != 0) return;
+  }
+  CheckAgainstModel(t.get(), m, rng);
+  CHECK(StepsSeen()["batch: committed"] > 200 && StepsSeen()["batch: leaf split"] > 0);
+  CHECK(StepsSeen()["insert: pair placed"] + StepsSeen()["split: pair placed"] > 0);  // some as transactions
+  CHECK_OK(OpenTree(path, 0, &t));
+  CheckAgainstModel(t.get(), m, rng);
+  t.reset();
+  unlink(path.c_str());
+}
+
+// The offsets of the stores of the journal's log (the blocks a crash left in it), read from
+// the pool file at `path` (a single-file pool: pool offsets are file offsets).
+std::vector<uint64_t> LoggedTargets(const std::string& path) {
+  std::vector<uint64_t> targets;
+  Tamper(path, [&](stree::Root* r, char* base) {
+    const auto* area = reinterpret_cast<const pmemkv::Journal::Area*>(base + r->journal);
+    uint64_t pos = 0, seq = area->first_seq;
+    while (pos + 2 <= area->capacity) {
+      const pmemkv::Journal::Record* block = area->records + pos;
+      if (block[0].target != seq) break;
+      const uint64_t n = block[0].value >> 32, m = block[0].value & 0xFFFFFFFFu;
+      if (n == 0 || block[1].target != pmemkv::Journal::RecordsChecksum(seq, n, m, block + 2)) break;
+      for (uint64_t i = 0; i < n; i++) targets.push_back(block[2 + m + i].target);
+      pos += 2 + m + n;
+      seq++;
+    }
+  });
+  return targets;
+}
+
+// A crash after a journal commit whose stores never reached the media (on real persistent
+// memory: a power loss before their flushes completed): the words the commit stores (the
+// leaf's count, fingerprints and order array, the slot, Root::count, the slab's usage) are put
+// back to their old bytes; open redoes the commit, so the order array and the count are exact
+// again without any recount.
+void TestStaleStoresRedone() {
+  const std::string prepared = PoolPath("stale-prepared"), work = PoolPath("stale-work");
+  struct Op {
+    const char* step;
+    std::function<pmemkv::Status(stree::STree*)> run;
+    std::function<void(Model*)> apply;
+  };
+  const Op ops[] = {
+      {"insert: committed", [](stree::STree* t) { return t->Put(Key(5) + "x", "inserted"); },
+       [](Model* m) { (*m)[Key(5) + "x"] = "inserted"; }},
+      {"remove: committed", [](stree::STree* t) { return t->Remove(Key(7)); }, [](Model* m) { m->erase(Key(7)); }},
+      {"overwrite: committed", [](stree::STree* t) { return t->Put(Key(3), "overwritten"); },
+       [](Model* m) { (*m)[Key(3)] = "overwritten"; }},
+  };
+  for (const Op& op : ops) {
+    Model m;
+    {
+      unlink(prepared.c_str());
+      Tree t;
+      CHECK_OK(OpenTree(prepared, 16 << 20, &t));
+      PutAll(t.get(), &m, 0, 20);
+    }
+    CHECK(pmemkv::testing::CopyFile(prepared, work));
+    static const char* kill_at = nullptr;
+    kill_at = op.step;
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      pmemkv::SetCrashHook([](const char* step) {
+        if (std::string(step) == kill_at) raise(SIGKILL);
+      });
+      Tree t;
+      if (!OpenTree(work, 0, &t).ok()) _exit(3);
+      op.run(t.get());
+      _exit(4);  // not killed: the step was never reached
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    const std::vector<uint64_t> targets = LoggedTargets(work);
+    CHECK(targets.size() >= 2);
+    std::ifstream in(prepared, std::ios::binary);
+    const std::string old_bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    uint64_t stale_count = 0;
+    CHECK(Tamper(work, [&](stree::Root* r, char* base) {
+      for (uint64_t t : targets)
+        if (t + 8 <= old_bytes.size()) std::memcpy(base + t, old_bytes.data() + t, 8);
+      stale_count = r->count;
+    }));
+    CHECK(stale_count == m.size());  // the count word was among the stores put back (or unchanged)
+    op.apply(&m);
+    Tree t;
+    CHECK_OK(OpenTree(work, 0, &t));
+    CHECK_VERIFY(t.get());  // order arrays, fingerprints, count and slab usage all exact
+    uint64_t n = 0;
+    CHECK_OK(t->Count(pmemkv::KeyRange{}, &n));
+    CHECK(n == m.size());
+    CHECK(Dump(t.get()) == ModelEntries(m));
+    CHECK(Dump(t.get(), true) == ModelEntries(m, true));
+  }
+  unlink(prepared.c_str());
+  unlink(work.c_str());
+}
+
+// A version 1 pool (every pair a KV of its own, no journal, no slabs) opens as version 2: the
+// journal is allocated, then the version changes, with a crash at any point between
+// recoverable; the pairs stay where they are and new ones go to slabs.
+void TestUpgradeFromVersion1() {
+  const std::string v1 = PoolPath("v1"), work = PoolPath("v1-work");
+  Model m;
+  {
+    unlink(v1.c_str());
+    stree::STree::SetOwnRecordsOnlyForTesting(true);
+    Tree t;
+    CHECK_OK(OpenTree(v1, 16 << 20, &t));
+    PutAll(t.get(), &m, 0, 3000, 3);
+    for (uint64_t i = 0; i < 3000; i += 9)
+      if (t->Remove(Key(i)).ok()) m.erase(Key(i));
+    CHECK_VERIFY(t.get());
+    t.reset();
+    stree::STree::SetOwnRecordsOnlyForTesting(false);
+  }
+  // Back to version 1: no journal, no slabs, version 1; every object one of version 1's types.
+  bool only_v1_types = true;
+  CHECK(Tamper(v1, [&](stree::Root* r, char* base) {
+    PMEMoid j = pmemobj_oid(r);
+    j.off = r->journal;
+    pmemobj_free(&j);
+    r->journal = 0;
+    r->version = 1;
+    only_v1_types = r->slabs == 0;
+    pmemobj_persist(pmemobj_pool_by_ptr(r), r, sizeof *r);
+    for (PMEMoid o = pmemobj_first(pmemobj_pool_by_ptr(base)); !OID_IS_NULL(o); o = pmemobj_next(o))
+      if (pmemobj_type_num(o) > stree::kSepTypeNum) only_v1_types = false;
+  }));
+  CHECK(only_v1_types);
+  const int points = pmemkv::testing::KillAtEveryCrashPoint(
+      v1, work,
+      [&](const std::string& pool) {
+        Tree t;
+        return OpenTree(pool, 0, &t);
+      },
+      [&](const pmemkv::testing::CrashOutcome&) {
+        Tree t;
+        if (!OpenTree(work, 0, &t).ok() || !t->Verify().empty()) return false;
+        return t->root()->version == stree::kLayoutVersion && t->root()->journal != 0 && Dump(t.get()) == ModelEntries(m);
+      });
+  CHECK(points >= 2);
+  CHECK(pmemkv::testing::CopyFile(v1, work));
+  Tree t;
+  CHECK_OK(OpenTree(work, 0, &t));
+  CHECK(t->root()->version == 2);
+  stree::STree::Stats st{};
+  CHECK(t->Verify(&st).empty());
+  CHECK(st.slab_records == 0 && st.entries == m.size());
+  // Old pairs overwritten and removed, new ones inserted: all through the version 2 paths.
+  for (uint64_t i = 0; i < 3000; i += 2) {
+    const std::string k = Key(i), v = "v2 " + std::to_string(i);
+    CHECK_OK(t->Put(k, v));
+    m[k] = v;
+  }
+  for (uint64_t i = 0; i < 3000; i += 7)
+    if (t->Remove(Key(i)).ok()) CHECK(m.erase(Key(i)) == 1);
+  std::mt19937_64 rng(9);
+  CheckAgainstModel(t.get(), m, rng);
+  CHECK(t->Verify(&st).empty());
+  CHECK(st.slab_records > 0 && st.slab_records < st.entries);
+  CHECK_OK(OpenTree(work, 0, &t));
+  CheckAgainstModel(t.get(), m, rng);
+  t.reset();
+  unlink(v1.c_str());
+  unlink(work.c_str());
+}
+
+// Overwrites and removes leave garbage in slabs; the cleaner keeps the slabs' bytes within a
+// bound of the live bytes, and a pool whose heap is all slabs still takes new pairs.
+void TestCleanerBoundsSpace() {
+  const std::string path = PoolPath("churn");
+  Tree t;
+  CHECK_OK(OpenTree(path, 16 << 20, &t));
+  Model m;
+  std::mt19937_64 rng(13);
+  uint64_t most = 0;
+  for (int i = 0; i < 300000; i++) {
+    const std::string k = Key(rng() % 8000);
+    if (rng() % 4 == 0) {
+      if (t->Remove(k).ok()) m.erase(k);
+      continue;
+    }
+    const std::string v(20 + rng() % 200, static_cast<char>('a' + i % 26));
+    CHECK_OK(t->Put(k, v));
+    m[k] = v;
+    if (pmemkv::testing::Failures() != 0) return;
+    const stree::STree::SlabStats ss = t->GetSlabStats();
+    most = std::max(most, ss.bytes);
+    if (i % 50000 == 0) CHECK_VERIFY(t.get());
+  }
+  const stree::STree::SlabStats ss = t->GetSlabStats();
+  // At most 1.5x the live bytes plus the slack (two slabs), the pass's victims (four), the
+  // current slab and the reserve.
+  const uint64_t slab = ss.bytes / std::max<uint64_t>(ss.slabs, 1);
+  CHECK(most <= ss.live * 3 / 2 + 10 * slab + (4 << 20) / 10);
+  CheckAgainstModel(t.get(), m, rng);
+  CHECK_OK(OpenTree(path, 0, &t));
+  CheckAgainstModel(t.get(), m, rng);
+  t.reset();
+  unlink(path.c_str());
+}
+
 }  // namespace
 
 PMEMKV_TEST(BasicsEmptyKeysZeroBytesOverwriteRemoveReopen) { TestBasics(); }
@@ -698,6 +1045,10 @@ PMEMKV_TEST(ComparatorStoredAndChecked) { TestComparators(); }
 PMEMKV_TEST(DamagedPoolsAreRefused) { TestDamagedPools(); }
 PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
 PMEMKV_TEST(PoolFullLeavesTreeIntact) { TestOutOfSpace(); }
+PMEMKV_TEST(CommittedStoresLostAreRedoneOrderAndCountExact) { TestStaleStoresRedone(); }
+PMEMKV_TEST(Version1PoolIsUpgradedCrashSafe) { TestUpgradeFromVersion1(); }
+PMEMKV_TEST(CleanerKeepsSlabSpaceBounded) { TestCleanerBoundsSpace(); }
+PMEMKV_TEST(RandomBatchesAgainstAModel) { TestRandomBatches(); }
 PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
 PMEMKV_TEST(InsideAForeignTransactionIsTransactionScopeError) { TestInsideForeignTransaction(); }
 

@@ -1,9 +1,12 @@
 // STree::Verify: every invariant of layout.h checked over the whole tree, for tests. Reads
 // every node and pair once and every allocation of the pool once; allocates DRAM for the set of
 // reachable objects.
+#include <algorithm>
+#include <map>
 #include <new>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "stree.h"
 
@@ -13,6 +16,7 @@ namespace {
 
 struct VerifyState {
   std::unordered_set<PoolOffset> leaves, inners, kvs, seps;
+  std::vector<std::pair<PoolOffset, uint64_t>> records;  // slab records: offset, rounded size
   PoolOffset last_leaf = 0;  // the leaf before the next one visited in key order
   std::string last_key;
   bool have_last = false;
@@ -111,7 +115,16 @@ std::string STree::VerifyAll(Stats* stats) const {
         }
         const KV* kv = t.CheckedKV(l->kv[s]);
         if (kv == nullptr) return "a slot's pair lies outside the pool";
-        if (!st.kvs.insert(l->kv[s]).second) return "a pair is owned by two slots";
+        bool damaged = false;
+        const uint64_t size = KV::AllocSize(kv->key_size, kv->value_size);
+        if (t.SlabOfRecord(l->kv[s], size, &damaged) != nullptr) {
+          if (size > Slab::kMaxRecord) return "a slab record larger than kMaxRecord";
+          st.records.emplace_back(l->kv[s], Slab::Rounded(size));
+        } else if (damaged) {
+          return "a slot refers into a slab past its top";
+        } else if (!st.kvs.insert(l->kv[s]).second) {
+          return "a pair is owned by two slots";
+        }
         if (Fingerprint(KeyOf(kv)) != l->fp[s]) return "a fingerprint differs from its key";
       }
       for (uint32_t p = 0; p < l->count; p++) {
@@ -132,6 +145,32 @@ std::string STree::VerifyAll(Stats* stats) const {
   if (st.last_leaf != 0 && At<Leaf>(st.last_leaf)->next != 0) return "the last leaf has a next link";
   if (st.entries != root_->count) return "the stored count differs from the entries";
 
+  // I7: each slab's live bytes are its live records', which lie below its top, apart.
+  std::sort(st.records.begin(), st.records.end());
+  std::map<PoolOffset, uint64_t> live;
+  for (size_t i = 0; i < st.records.size(); i++) {
+    if (i > 0 && st.records[i - 1].first + st.records[i - 1].second > st.records[i].first)
+      return "two slab records overlap (or a record is owned by two slots)";
+    bool damaged = false;
+    const Slab* sl = SlabOfRecord(st.records[i].first, st.records[i].second, &damaged);
+    live[OffsetOf(sl)] += st.records[i].second;
+  }
+  std::unordered_set<PoolOffset> slabs;
+  for (const SlabRef& r : slabs_) {
+    slabs.insert(r.off);
+    const uint64_t usage = SlabAt(r.off)->usage;
+    if (Slab::Live(usage) != live[r.off])
+      return "a slab's live bytes (" + std::to_string(Slab::Live(usage)) + ") differ from its live records' (" +
+             std::to_string(live[r.off]) + ")";
+    if (Slab::Top(usage) < kSlabHeader || Slab::Top(usage) > r.bytes) return "a slab's top is outside it";
+  }
+  uint64_t listed = 0;
+  for (PoolOffset off = root_->slabs; off != 0; off = SlabAt(off)->next) {
+    if (slabs.count(off) == 0) return "the slab list names a slab the slab table does not hold";
+    if (++listed > slabs_.size()) return "the slab list is longer than the slab table";
+  }
+  if (listed != slabs_.size()) return "the slab table holds a slab the slab list does not";
+
   // I6: no allocation the tree does not reach.
   uint64_t objects = 0;
   for (PMEMoid oid = pmemobj_first(pop_); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
@@ -140,14 +179,20 @@ std::string STree::VerifyAll(Stats* stats) const {
                                                 : type == kInnerTypeNum ? &st.inners
                                                 : type == kKVTypeNum    ? &st.kvs
                                                 : type == kSepTypeNum   ? &st.seps
+                                                : type == kSlabTypeNum  ? &slabs
                                                                         : nullptr;
+    if (type == kJournalTypeNum) {
+      if (oid.off != root_->journal) return "a journal the root does not name";
+      continue;
+    }
     if (set == nullptr) return "an allocation of an unknown type";
     if (set->count(oid.off) == 0) return "an allocation the tree does not reach (a leak)";
     objects++;
   }
-  if (objects != st.leaves.size() + st.inners.size() + st.kvs.size() + st.seps.size())
+  if (objects != st.leaves.size() + st.inners.size() + st.kvs.size() + st.seps.size() + slabs.size())
     return "a reachable object is not an allocation";
-  if (stats != nullptr) *stats = Stats{st.entries, height, st.leaves.size(), st.inners.size(), st.seps.size()};
+  if (stats != nullptr)
+    *stats = Stats{st.entries, height, st.leaves.size(), st.inners.size(), st.seps.size(), st.records.size()};
   return "";
 }
 

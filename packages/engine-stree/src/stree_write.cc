@@ -1,13 +1,24 @@
-// STree writes: Put and Remove, each one libpmemobj transaction (tx.h) with every structural
-// change it causes. Crash argument, for all of them: each step below changes only bytes it
-// has snapshotted in this transaction (TxAddRange) or objects it allocated in it, and frees
-// only through TxFree, so a crash before commit restores every byte and releases every
-// allocation (the pool as before the call), and a crash after commit leaves the whole change.
-// Invariants I1..I6 (layout.h) hold at commit; in between, nothing but this thread looks
-// (writes hold the readers lock exclusively).
+// STree writes: Put and Remove. The common ones (an insert into a leaf with room, an overwrite,
+// a remove that leaves its leaf an entry, pairs kept in slabs) are one journal commit each
+// (Journal* below); the others are one libpmemobj transaction (tx.h) with every structural
+// change they cause. Crash argument, per kind, in layout.h ("Crash argument"). For the
+// transactions: each step changes only bytes it has snapshotted in this transaction
+// (TxAddRange), objects it allocated in it, or slab bytes past a top (a record added without
+// a snapshot, garbage until the snapshotted usage word covers it), and frees only through
+// TxFree, so a crash before commit restores every byte and releases every allocation, and a
+// crash after commit leaves the whole change. The journal is checkpointed before every
+// transaction (no redo may overwrite a word a transaction wrote). Invariants I1..I7
+// (layout.h) hold at each commit point; in between, nothing but this thread looks (writes
+// hold the readers lock exclusively).
+#include <algorithm>
 #include <cstring>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
 
+#include <pmemkv/batch.h>
 #include <pmemkv/crash_point.h>
+#include <pmemkv/journal.h>
 #include <pmemkv/tx.h>
 
 #include "stree.h"
@@ -52,6 +63,46 @@ void Place(Leaf* l, int slot, int pos, uint8_t fp, PoolOffset kv) noexcept {
   l->count++;
 }
 
+// The 8-byte stores of one journal commit, at most one per target (the last value wins).
+class Stores {
+ public:
+  explicit Stores(const char* base) noexcept : base_(base) {}
+  void Set(const void* target, uint64_t value) noexcept {
+    const uint64_t off = static_cast<uint64_t>(static_cast<const char*>(target) - base_);
+    for (size_t i = 0; i < n_; i++)
+      if (rec_[i].target == off) {
+        rec_[i].value = value;
+        return;
+      }
+    rec_[n_++] = pmemkv::Journal::Record{off, value};
+  }
+  // Every word of the leaf head [0, kLeafHeadBytes) that `next` changes in `now`.
+  void Head(const Leaf* now, const Leaf* next) noexcept {
+    const char* a = reinterpret_cast<const char*>(now);
+    const char* b = reinterpret_cast<const char*>(next);
+    for (size_t at = 0; at < kLeafHeadBytes; at += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + at, 8);
+      std::memcpy(&y, b + at, 8);
+      if (x != y) Set(a + at, y);
+    }
+  }
+  const pmemkv::Journal::Record* records() const noexcept { return rec_; }
+  size_t size() const noexcept { return n_; }
+
+ private:
+  const char* const base_;
+  pmemkv::Journal::Record rec_[kLeafHeadBytes / 8 + 5];
+  size_t n_ = 0;
+};
+
+void FillKV(KV* p, Slice key, Slice value) noexcept {
+  p->key_size = static_cast<uint32_t>(key.size());
+  p->value_size = static_cast<uint32_t>(value.size());
+  if (!key.empty()) std::memcpy(p->mutable_key(), key.data(), key.size());
+  if (!value.empty()) std::memcpy(p->mutable_key() + key.size(), value.data(), value.size());
+}
+
 }  // namespace
 
 static Entry EntryAt(const Inner* n, int i) { return Entry{n->keys[i], n->len[i], n->sep[i]}; }
@@ -67,13 +118,130 @@ Status STree::TxNewKV(Slice key, Slice value, PoolOffset* off) {
   Status s = pmemkv::TxAlloc(size, kKVTypeNum, &oid, /*zero=*/false, pool_->AllocFlags(size));
   if (!s.ok()) return s;
   // A new object needs no snapshot; libpmemobj flushes it at commit.
-  KV* p = static_cast<KV*>(pmemobj_direct(oid));
-  p->key_size = static_cast<uint32_t>(key.size());
-  p->value_size = static_cast<uint32_t>(value.size());
-  if (!key.empty()) std::memcpy(p->mutable_key(), key.data(), key.size());
-  if (!value.empty()) std::memcpy(p->mutable_key() + key.size(), value.data(), value.size());
+  FillKV(static_cast<KV*>(pmemobj_direct(oid)), key, value);
   *off = oid.off;
   return Status::OK();
+}
+
+Status STree::TxNewRecord(Slice key, Slice value, bool slab_ok, PoolOffset* off) {
+  const uint64_t size = KV::AllocSize(key.size(), value.size());
+  if (!slab_ok || size > Slab::kMaxRecord) return TxNewKV(key, value, off);
+  PoolOffset rec = CarveAt(size);
+  if (rec == 0) {
+    // Inside a batch: a slab EnsureBatchRoom left empty (no slab is allocated in here).
+    for (const SlabRef& r : slabs_)
+      if (r.off != reserve_ && r.off != current_ && !IsVictim(r.off) && Slab::Live(SlabAt(r.off)->usage) == 0) {
+        Adopt(r.off);
+        rec = CarveAt(size);
+        break;
+      }
+  }
+  if (rec == 0) return TxNewKV(key, value, off);
+  Slab* const sl = SlabAt(current_);
+  Status s = TxAddRange(&sl->usage, sizeof sl->usage);
+  if (!s.ok()) return s;
+  KV* p = At<KV>(rec);
+  FillKV(p, key, value);
+  // Past the top: no snapshot needed (nothing refers to these bytes); flushed at commit.
+  const int err = pmemobj_tx_xadd_range_direct(p, size, POBJ_XADD_NO_SNAPSHOT | POBJ_XADD_NO_ABORT);
+  if (err != 0) return pmemkv::TxStatus(err, "cannot add a record to the transaction");
+  const uint64_t r = Slab::Rounded(size);
+  sl->usage = Slab::Usage(Slab::Live(sl->usage) + r, Slab::Top(sl->usage) + r);
+  *off = rec;
+  return Status::OK();
+}
+
+Status STree::TxReleaseRecord(PoolOffset off) {
+  const KV* kv = CheckedKV(off);
+  if (kv == nullptr) return Damaged("a slot refers outside the pool");
+  bool damaged = false;
+  Slab* sl = SlabOfRecord(off, KV::AllocSize(kv->key_size, kv->value_size), &damaged);
+  if (damaged) return Damaged("a slot refers to bytes of a slab that are not a record");
+  if (sl == nullptr) return pmemkv::TxFree(Oid(off));
+  Status s = TxAddRange(&sl->usage, sizeof sl->usage);
+  if (!s.ok()) return s;
+  const uint64_t live = Slab::Live(sl->usage) - Slab::Rounded(KV::AllocSize(kv->key_size, kv->value_size));
+  sl->usage = Slab::Usage(live, Slab::Top(sl->usage));
+  if (live == 0) maybe_empty_ = true;
+  return Status::OK();
+}
+
+// layout.h "insert": the record at `rec` (carved past the current slab's top) is written,
+// then one commit links it into a free slot at order position `pos`.
+Status STree::JournalInsert(Leaf* leaf, int pos, uint8_t fp, Slice key, Slice value, PoolOffset rec) {
+  const uint64_t size = KV::AllocSize(key.size(), value.size());
+  FillKV(At<KV>(rec), key, value);
+  CrashPoint("insert: record written");
+  Slab* const sl = SlabAt(current_);
+  Leaf next;
+  std::memcpy(&next, leaf, sizeof next);
+  const int slot = FreeSlot(leaf);
+  Place(&next, slot, pos, fp, rec);
+  Stores st(base_);
+  st.Head(leaf, &next);
+  st.Set(&leaf->kv[slot], rec);
+  st.Set(&root_->count, root_->count + 1);
+  const uint64_t r = Slab::Rounded(size);
+  st.Set(&sl->usage, Slab::Usage(Slab::Live(sl->usage) + r, Slab::Top(sl->usage) + r));
+  const pmemkv::Journal::Range payload{rec, size};
+  journal_.Commit(st.records(), st.size(), &payload, 1);
+  CrashPoint("insert: committed");
+  return Status::OK();
+}
+
+// layout.h "overwrite" (and the cleaner's move, with the same bytes): the new record at `rec`
+// is written, then one commit swaps kv[slot] and moves the bytes in both slabs' usage words.
+Status STree::JournalOverwrite(Leaf* leaf, int slot, Slab* old_slab, uint64_t old_size, Slice key, Slice value,
+                               PoolOffset rec) {
+  const uint64_t size = KV::AllocSize(key.size(), value.size());
+  FillKV(At<KV>(rec), key, value);
+  CrashPoint("overwrite: record written");
+  Slab* const sl = SlabAt(current_);
+  const uint64_t r = Slab::Rounded(size), old_r = Slab::Rounded(old_size);
+  uint64_t cur_live = Slab::Live(sl->usage) + r;
+  Stores st(base_);
+  st.Set(&leaf->kv[slot], rec);
+  if (old_slab == sl) {
+    cur_live -= old_r;
+  } else {
+    const uint64_t old_live = Slab::Live(old_slab->usage) - old_r;
+    st.Set(&old_slab->usage, Slab::Usage(old_live, Slab::Top(old_slab->usage)));
+    if (old_live == 0) maybe_empty_ = true;
+  }
+  st.Set(&sl->usage, Slab::Usage(cur_live, Slab::Top(sl->usage) + r));
+  const pmemkv::Journal::Range payload{rec, size};
+  journal_.Commit(st.records(), st.size(), &payload, 1);
+  CrashPoint("overwrite: committed");
+  return Status::OK();
+}
+
+// layout.h "remove": one commit clears slot `slot` (at order position `pos`).
+Status STree::JournalRemove(Leaf* leaf, int slot, int pos, Slab* old_slab, uint64_t old_size) {
+  Leaf next;
+  std::memcpy(&next, leaf, sizeof next);
+  std::memmove(next.order + pos, next.order + pos + 1, next.count - pos - 1);
+  next.count--;
+  next.order[next.count] = 0;
+  next.fp[slot] = 0;
+  Stores st(base_);
+  st.Head(leaf, &next);
+  st.Set(&leaf->kv[slot], 0);
+  st.Set(&root_->count, root_->count - 1);
+  const uint64_t old_live = Slab::Live(old_slab->usage) - Slab::Rounded(old_size);
+  st.Set(&old_slab->usage, Slab::Usage(old_live, Slab::Top(old_slab->usage)));
+  if (old_live == 0) maybe_empty_ = true;
+  journal_.Commit(st.records(), st.size());
+  CrashPoint("remove: committed");
+  return Status::OK();
+}
+
+bool STree::WouldMerge(const Path& path, const Leaf* leaf) const noexcept {
+  if (path.height == 0 || leaf->count >= kLeafMin) return false;
+  const Inner* parent = path.node[path.height - 1];
+  const int at = path.index[path.height - 1];
+  const bool right_sibling = at < static_cast<int>(parent->count);
+  const Leaf* sib = CheckedLeaf(parent->child[right_sibling ? at + 1 : at - 1]);
+  return sib == nullptr || leaf->count == 0 || leaf->count + sib->count <= kLeafMergeMax;
 }
 
 Status STree::TxNewLeaf(Leaf** leaf, PoolOffset* off) {
@@ -261,34 +429,74 @@ Status STree::TxSplitLeaf(Path& path, Leaf* l, PoolOffset l_off, int pos, Slice 
 Status STree::Put(Slice key, Slice value) {
   if (key.size() > kMaxKeySize) return TooLong("key", key.size());
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
+  // Inside a batch (a scope of ours is open) every write joins its transaction; outside,
+  // never inside an application's own transaction.
+  const bool in_tx = pmemkv::TxScope::Active();
+  if (!in_tx) {
+    Status outside = pmemkv::CheckOutsideTx();
+    if (!outside.ok()) return outside;
+  }
+  const uint64_t bytes = KV::AllocSize(key.size(), value.size());
+  bool slab_ok = bytes <= Slab::kMaxRecord && !OwnRecordsOnly();
+  if (slab_ok && !in_tx) {
+    // Before the descent: making room may run the cleaner, which moves records (never nodes).
+    Status room = EnsureRoom(bytes);
+    if (!room.ok() && room.code() != pmemkv::Code::kOutOfMemory) return room;
+    slab_ok = room.ok();
+  }
   Path path;
   Leaf* leaf = nullptr;
   Status s = Descend(SearchKey(key), &path, &leaf);
   if (!s.ok()) return s;
+  // An insert's binary search over the order array reads about five keys in an order each
+  // comparison decides: fetch every live slot's first line at once (prefetches never fault).
+  for (uint32_t p = 0; p < leaf->count && p < static_cast<uint32_t>(kLeafSlots); p++) {
+    const uint8_t sl = leaf->order[p];
+    if (sl < kLeafSlots && InPool(leaf->kv[sl], sizeof(KV))) __builtin_prefetch(At<char>(leaf->kv[sl]));
+  }
   const uint8_t fp = Fingerprint(key);
   const int slot = FindSlot(leaf, key, fp);
   if (slot == -2) return Damaged("a slot refers outside the pool");
   if (slot >= 0) {
-    // Overwrite: a new KV replaces the old one in the same slot (the fingerprint is the same).
+    // Overwrite: a new record replaces the old one in the same slot (the fingerprint is the same).
     const PoolOffset old = leaf->kv[slot];
-    return RunTx(pop_, [&]() -> Status {
+    const KV* okv = At<KV>(old);  // checked by FindSlot
+    const uint64_t old_size = KV::AllocSize(okv->key_size, okv->value_size);
+    bool damaged = false;
+    Slab* old_slab = SlabOfRecord(old, old_size, &damaged);
+    if (damaged) return Damaged("a slot refers to bytes of a slab that are not a record");
+    if (!in_tx && slab_ok && old_slab != nullptr) {
+      s = JournalOverwrite(leaf, slot, old_slab, old_size, key, value, CarveAt(bytes));
+      AfterWrite();
+      return s;
+    }
+    journal_.Checkpoint();
+    s = RunTx(pop_, [&]() -> Status {
       PoolOffset kv = 0;
-      Status st = TxNewKV(key, value, &kv);
+      Status st = TxNewRecord(key, value, slab_ok, &kv);
       CrashPoint("overwrite: new KV written");
       if (st.ok()) st = TxAddRange(&leaf->kv[slot], sizeof(PoolOffset));
       if (!st.ok()) return st;
       leaf->kv[slot] = kv;
       CrashPoint("overwrite: slot swapped");
-      return pmemkv::TxFree(Oid(old));
+      return TxReleaseRecord(old);
     });
+    if (!in_tx) AfterWrite();
+    return s;
   }
   if (!ConsistentLeaf(leaf)) return Damaged("a leaf's order array disagrees with its slots");
   bool equal = false;
   const int pos = LowerBound(leaf, key, &equal);
   if (pos < 0) return Damaged("a slot refers outside the pool");
-  return RunTx(pop_, [&]() -> Status {
+  if (!in_tx && slab_ok && leaf->count < static_cast<uint32_t>(kLeafSlots)) {
+    s = JournalInsert(leaf, pos, fp, key, value, CarveAt(bytes));
+    AfterWrite();
+    return s;
+  }
+  journal_.Checkpoint();
+  s = RunTx(pop_, [&]() -> Status {
     PoolOffset kv = 0;
-    Status st = TxNewKV(key, value, &kv);
+    Status st = TxNewRecord(key, value, slab_ok, &kv);
     CrashPoint("insert: KV written");
     if (st.ok()) st = TxCount(+1);
     if (!st.ok()) return st;
@@ -301,9 +509,16 @@ Status STree::Put(Slice key, Slice value) {
     CrashPoint("insert: pair placed");
     return Status::OK();
   });
+  if (!in_tx) AfterWrite();
+  return s;
 }
 
 Status STree::Remove(Slice key) {
+  const bool in_tx = pmemkv::TxScope::Active();
+  if (!in_tx) {
+    Status outside = pmemkv::CheckOutsideTx();
+    if (!outside.ok()) return outside;
+  }
   Path path;
   Leaf* leaf = nullptr;
   Status s = Descend(SearchKey(key), &path, &leaf);
@@ -315,7 +530,23 @@ Status STree::Remove(Slice key) {
   int pos = 0;
   while (leaf->order[pos] != slot) pos++;  // present: the leaf is consistent
   const PoolOffset old = leaf->kv[slot];
-  return RunTx(pop_, [&]() -> Status {
+  const KV* okv = At<KV>(old);  // checked by FindSlot
+  const uint64_t old_size = KV::AllocSize(okv->key_size, okv->value_size);
+  bool damaged = false;
+  Slab* old_slab = SlabOfRecord(old, old_size, &damaged);
+  if (damaged) return Damaged("a slot refers to bytes of a slab that are not a record");
+  if (!in_tx && old_slab != nullptr && (leaf->count > 1 || path.height == 0)) {
+    s = JournalRemove(leaf, slot, pos, old_slab, old_size);
+    if (s.ok() && WouldMerge(path, leaf)) {
+      // The remove is durable; a merge that fails (a full pool) leaves a valid, sparse leaf.
+      journal_.Checkpoint();
+      RunTx(pop_, [&]() -> Status { return TxRebalanceLeaf(path, leaf); });
+    }
+    AfterWrite();
+    return s;
+  }
+  journal_.Checkpoint();
+  s = RunTx(pop_, [&]() -> Status {
     Status st = TxAddRange(leaf, kLeafHeadBytes);
     if (st.ok()) st = TxAddRange(&leaf->kv[slot], sizeof(PoolOffset));
     if (st.ok()) st = TxCount(-1);
@@ -326,10 +557,12 @@ Status STree::Remove(Slice key) {
     leaf->fp[slot] = 0;
     leaf->kv[slot] = 0;
     CrashPoint("remove: slot cleared");
-    st = pmemkv::TxFree(Oid(old));
+    st = TxReleaseRecord(old);
     if (st.ok() && path.height > 0 && leaf->count < kLeafMin) st = TxRebalanceLeaf(path, leaf);
     return st;
   });
+  if (!in_tx) AfterWrite();
+  return s;
 }
 
 // A leaf below kLeafMin entries merges with a sibling under the same parent (the right one,
@@ -445,6 +678,308 @@ Status STree::TxRemoveEntry(Path& path, int level, int index, bool free_sep) {
     }
   }
   CrashPoint("inner borrow");
+  return Status::OK();
+}
+
+// Batches (layout.h "batch"). A batch of pairs kept in slabs is one journal commit:
+//   1. room: slabs with room for every record of the batch (EnsureBatchRoom);
+//   2. splits: every leaf the batch reaches gets room for the batch's new keys, by splits that
+//      move existing pairs only (a transaction per round of them, the journal checkpointed
+//      first): the
+//      pool's contents stay what they were, so a crash or a fallback after them loses nothing
+//      and applies nothing;
+//   3. the operations, in order, on DRAM copies of the leaves they reach; each new record is
+//      written past a slab's top (garbage until linked);
+//   4. one commit of every changed word of those leaves, Root::count and the slabs' usage,
+//      with the new records as payload: the batch's only commit point.
+// Whatever does not fit this (a pair of its own, a leaf the batch would empty, a leaf that
+// splits cannot make room in, more stores than the journal holds) falls back, before step 4
+// and with nothing of the batch applied, to one transaction that every operation joins.
+Status STree::Batch(const std::vector<pmemkv::BatchOp>& ops) {
+  if (pmemkv::TxScope::Active()) return pmemkv::BatchInOneTransaction(pop_, *this, ops);  // joins the open scope
+  Status s = pmemkv::CheckOutsideTx();
+  if (!s.ok()) return s;
+  uint64_t total = 0;
+  bool small = !OwnRecordsOnly();
+  for (const pmemkv::BatchOp& op : ops) {
+    if (op.key.size() > kMaxKeySize || op.value.size() > kMaxValueSize) small = false;  // the error comes from Put
+    const uint64_t bytes = KV::AllocSize(op.key.size(), op.value.size());
+    if (op.is_put && bytes > Slab::kMaxRecord) small = false;
+    if (op.is_put && bytes <= Slab::kMaxRecord) total += Slab::Rounded(bytes);
+  }
+  if (small && !ops.empty()) {
+    bool done = false;
+    try {
+      s = JournalBatch(ops, total, &done);
+    } catch (const std::bad_alloc&) {
+      done = false;  // nothing committed: the transaction below
+    }
+    if (done) {
+      AfterWrite();
+      return s;
+    }
+  }
+  if (total != 0 && !OwnRecordsOnly()) EnsureBatchRoom(total);  // best effort: else pairs of their own
+  journal_.Checkpoint();
+  s = pmemkv::BatchInOneTransaction(pop_, *this, ops);
+  AfterWrite();
+  return s;
+}
+
+// Splits `l` in the middle: its upper half of the order array moves to a new leaf on its
+// right (references and fingerprints only). REQUIRES: inside RunTx; l holds two entries or
+// more and is consistent.
+Status STree::TxSplitHalf(Path& path, Leaf* l) {
+  Leaf* fresh = nullptr;
+  PoolOffset fresh_off = 0;
+  Status s = TxNewLeaf(&fresh, &fresh_off);
+  if (s.ok()) s = TxAddRange(l, sizeof(Leaf));
+  if (!s.ok()) return s;
+  const PoolOffset l_off = OffsetOf(l);
+  if (l->next != 0) {
+    Leaf* after = const_cast<Leaf*>(CheckedLeaf(l->next));
+    if (after == nullptr) return Damaged("a leaf link names no leaf inside the pool");
+    s = TxAddRange(&after->prev, sizeof(after->prev));
+    if (!s.ok()) return s;
+    after->prev = fresh_off;
+  }
+  fresh->next = l->next;
+  fresh->prev = l_off;
+  l->next = fresh_off;
+  const int count = static_cast<int>(l->count), half = count / 2;
+  for (int j = half; j < count; j++) {
+    const int slot = l->order[j];
+    fresh->order[j - half] = static_cast<uint8_t>(j - half);
+    fresh->fp[j - half] = l->fp[slot];
+    fresh->kv[j - half] = l->kv[slot];
+    l->fp[slot] = 0;
+    l->kv[slot] = 0;
+  }
+  fresh->count = static_cast<uint32_t>(count - half);
+  l->count = static_cast<uint32_t>(half);
+  std::memset(l->order + half, 0, kLeafSlots - half);
+  CrashPoint("batch: leaf split");
+  Slice below, above;
+  if (!CheckedKey(l, half - 1, &below) || !CheckedKey(fresh, 0, &above)) return Damaged("a slot refers outside the pool");
+  Entry e;
+  s = TxMakeEntry(SeparatorOf(comparator(), below, above), &e);
+  if (!s.ok()) return s;
+  return TxInsertEntry(path, path.height - 1, e, l_off, fresh_off);
+}
+
+Status STree::JournalBatch(const std::vector<pmemkv::BatchOp>& ops, uint64_t total, bool* done) {
+  *done = false;
+  if (!EnsureBatchRoom(total).ok()) return Status::OK();
+  // The distinct keys, with whether the batch puts and removes each.
+  struct KeyUse {
+    bool put = false, remove = false;
+  };
+  std::unordered_map<Slice, KeyUse> keys;
+  keys.reserve(ops.size());
+  for (const pmemkv::BatchOp& op : ops) {
+    KeyUse& u = keys[Slice(op.key)];
+    (op.is_put ? u.put : u.remove) = true;
+  }
+  // Step 2: every leaf must take its new keys (a key the batch removes and puts again counts
+  // as new: its slot may be freed before it is taken).
+  // Each round splits every leaf that lacks room (found again by its first key: a split keeps
+  // the lower half in place), until none does.
+  const size_t max_splits = ops.size() / 4 + 8;
+  std::vector<std::string> to_split;
+  for (size_t splits = 0;;) {
+    std::unordered_map<Leaf*, uint32_t> fresh;
+    for (const auto& [key, use] : keys) {
+      Path path;
+      Leaf* leaf = nullptr;
+      Status s = Descend(SearchKey(key), &path, &leaf);
+      if (!s.ok()) {
+        *done = true;
+        return s;
+      }
+      const int slot = FindSlot(leaf, key, Fingerprint(key));
+      if (slot == -2) return (*done = true, Damaged("a slot refers outside the pool"));
+      if (slot >= 0) {
+        bool damaged = false;
+        const KV* kv = At<KV>(leaf->kv[slot]);
+        if (SlabOfRecord(leaf->kv[slot], KV::AllocSize(kv->key_size, kv->value_size), &damaged) == nullptr)
+          return damaged ? (*done = true, Damaged("a slot refers to bytes of a slab that are not a record")) : Status::OK();
+      }
+      uint32_t& n = fresh[leaf];
+      if (use.put && (slot < 0 || use.remove)) n++;
+    }
+    to_split.clear();
+    for (const auto& [leaf, n] : fresh) {
+      if (!ConsistentLeaf(leaf)) return (*done = true, Damaged("a leaf's order array disagrees with its slots"));
+      if (leaf->count + n <= static_cast<uint32_t>(kLeafSlots)) continue;
+      Slice first;
+      if (leaf->count < 2 || !CheckedKey(leaf, 0, &first)) return Status::OK();
+      to_split.emplace_back(first);
+    }
+    if (to_split.empty()) break;
+    splits += to_split.size();
+    if (splits > max_splits) return Status::OK();
+    // One transaction for the round's splits (each found again from the root: the ones
+    // before it changed the inner nodes above).
+    journal_.Checkpoint();
+    Status s = RunTx(pop_, [&]() -> Status {
+      for (const std::string& k : to_split) {
+        Path path;
+        Leaf* leaf = nullptr;
+        Status st = Descend(SearchKey(k), &path, &leaf);
+        if (st.ok() && leaf->count < 2) st = Status::Unknown("a leaf to split holds one entry");
+        if (st.ok()) st = TxSplitHalf(path, leaf);
+        if (!st.ok()) return st;
+      }
+      return Status::OK();
+    });
+    if (!s.ok()) return Status::OK();  // rolled back: the transaction path reports the rest
+  }
+
+  // Step 3: the operations on copies of the leaves.
+  struct Copy {
+    Leaf* leaf;
+    Leaf next;
+  };
+  std::vector<Copy> copies;
+  copies.reserve(std::min<size_t>(ops.size(), 1 << 16));
+  std::unordered_map<Leaf*, size_t> copy_of;
+  std::vector<std::pair<Slab*, uint64_t>> usage;  // slabs' usage words after the batch
+  std::unordered_set<PoolOffset> fresh_records;   // records written by this batch
+  std::vector<pmemkv::Journal::Range> payload;
+  const auto usage_of = [&](Slab* sl) -> uint64_t& {
+    for (auto& u : usage)
+      if (u.first == sl) return u.second;
+    usage.emplace_back(sl, sl->usage);
+    return usage.back().second;
+  };
+  const auto touched = [&](PoolOffset slab) {
+    for (auto& u : usage)
+      if (OffsetOf(u.first) == slab) return true;
+    return false;
+  };
+  const auto carve = [&](uint64_t size) -> PoolOffset {
+    const uint64_t r = Slab::Rounded(size);
+    for (int attempt = 0; attempt < 2; attempt++) {
+      if (current_ != 0) {
+        uint64_t& u = usage_of(SlabAt(current_));
+        if (SlabAt(current_)->bytes - Slab::Top(u) >= r) {
+          const PoolOffset off = current_ + Slab::Top(u);
+          u = Slab::Usage(Slab::Live(u) + r, Slab::Top(u) + r);
+          return off;
+        }
+      }
+      // A slab that holds no live record in the pool and that this batch has not touched.
+      PoolOffset next = 0;
+      for (const SlabRef& ref : slabs_)
+        if (ref.off != current_ && ref.off != reserve_ && !IsVictim(ref.off) && !touched(ref.off) &&
+            Slab::Live(SlabAt(ref.off)->usage) == 0) {
+          next = ref.off;
+          break;
+        }
+      if (next == 0) return 0;
+      Adopt(next);
+    }
+    return 0;
+  };
+  // The old record's bytes leave its slab's live bytes (a record of this batch, or one of the
+  // pool below its slab's top); false for a KV of its own.
+  const auto release = [&](PoolOffset off) -> bool {
+    const KV* kv = At<KV>(off);
+    const uint64_t r = Slab::Rounded(KV::AllocSize(kv->key_size, kv->value_size));
+    Slab* sl = nullptr;
+    if (fresh_records.count(off) != 0) {
+      auto it = std::upper_bound(slabs_.begin(), slabs_.end(), off, [](PoolOffset o, const SlabRef& x) { return o < x.off; });
+      sl = SlabAt((--it)->off);
+    } else {
+      bool damaged = false;
+      sl = SlabOfRecord(off, KV::AllocSize(kv->key_size, kv->value_size), &damaged);
+      if (sl == nullptr) return false;
+    }
+    uint64_t& u = usage_of(sl);
+    u = Slab::Usage(Slab::Live(u) - r, Slab::Top(u));
+    return true;
+  };
+  int64_t delta = 0;
+  for (const pmemkv::BatchOp& op : ops) {
+    const Slice key(op.key);
+    Path path;
+    Leaf* leaf = nullptr;
+    Status s = Descend(SearchKey(key), &path, &leaf);
+    if (!s.ok()) return (*done = true, s);
+    auto [it, added] = copy_of.emplace(leaf, copies.size());
+    if (added) {
+      copies.push_back(Copy{leaf, Leaf{}});
+      std::memcpy(&copies.back().next, leaf, sizeof(Leaf));
+    }
+    Leaf* const c = &copies[it->second].next;
+    const uint8_t fp = Fingerprint(key);
+    const int slot = FindSlot(c, key, fp);
+    if (slot == -2) return (*done = true, Damaged("a slot refers outside the pool"));
+    if (!op.is_put) {
+      if (slot < 0) continue;
+      if (!release(c->kv[slot])) return Status::OK();
+      int pos = 0;
+      while (pos < static_cast<int>(c->count) && c->order[pos] != slot) pos++;
+      if (pos == static_cast<int>(c->count)) return Status::OK();
+      std::memmove(c->order + pos, c->order + pos + 1, c->count - pos - 1);
+      c->count--;
+      c->order[c->count] = 0;
+      c->fp[slot] = 0;
+      c->kv[slot] = 0;
+      delta--;
+      continue;
+    }
+    const uint64_t size = KV::AllocSize(op.key.size(), op.value.size());
+    const PoolOffset rec = carve(size);
+    if (rec == 0) return Status::OK();
+    FillKV(At<KV>(rec), key, Slice(op.value));
+    fresh_records.insert(rec);
+    const uint64_t r = Slab::Rounded(size);
+    if (!payload.empty() && payload.back().off + payload.back().len == rec)
+      payload.back().len += r;
+    else
+      payload.push_back(pmemkv::Journal::Range{rec, r});
+    if (slot >= 0) {
+      if (!release(c->kv[slot])) return Status::OK();
+      c->kv[slot] = rec;
+      continue;
+    }
+    bool equal = false;
+    const int pos = LowerBound(c, key, &equal);
+    const int free_slot = FreeSlot(c);
+    if (pos < 0 || free_slot < 0) return Status::OK();
+    Place(c, free_slot, pos, fp, rec);
+    delta++;
+  }
+  // A leaf below the root must keep an entry (I4): one the batch empties needs a merge.
+  if (root_->height > 0)
+    for (const Copy& cp : copies)
+      if (cp.next.count == 0) return Status::OK();
+  CrashPoint("batch: records written");
+  // Step 4: the commit.
+  std::vector<pmemkv::Journal::Record> stores;
+  stores.reserve(copies.size() * 8 + usage.size() + 1);
+  for (const Copy& cp : copies) {
+    const char* a = reinterpret_cast<const char*>(cp.leaf);
+    const char* b = reinterpret_cast<const char*>(&cp.next);
+    for (size_t at = 0; at < sizeof(Leaf); at += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + at, 8);
+      std::memcpy(&y, b + at, 8);
+      if (x != y) stores.push_back({OffsetOf(a + at), y});
+    }
+  }
+  for (const auto& u : usage)
+    if (u.first->usage != u.second) {
+      stores.push_back({OffsetOf(&u.first->usage), u.second});
+      if (Slab::Live(u.second) == 0) maybe_empty_ = true;
+    }
+  if (delta != 0) stores.push_back({OffsetOf(&root_->count), root_->count + static_cast<uint64_t>(delta)});
+  if (stores.empty()) return (*done = true, Status::OK());
+  if (!journal_.Fits(stores.size(), payload.size())) return Status::OK();
+  journal_.Commit(stores.data(), stores.size(), payload.data(), payload.size());
+  CrashPoint("batch: committed");
+  *done = true;
   return Status::OK();
 }
 
