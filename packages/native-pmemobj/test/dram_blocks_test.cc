@@ -176,6 +176,36 @@ PMEMKV_TEST(HeapServesSmallAndLargeAndCountsBothAgainstItsLimit) {
   heap->Free(nullptr);
 }
 
+PMEMKV_TEST(AClosedHeapsChunksServeTheNextHeap) {
+  // A heap's chunks are kept for the next heap of the process: its blocks come from memory a
+  // closed heap used, and hold what is written into them like any other.
+  std::vector<uintptr_t> chunks;
+  {
+    DramBlocks first;
+    uint64_t bytes = 0;
+    for (int i = 0; i < 1000; i++) {
+      void* p = first.Allocate(200, &bytes);
+      CHECK(p != nullptr);
+      Fill(p, 200, 9);
+      chunks.push_back(reinterpret_cast<uintptr_t>(p) & ~((uintptr_t{2} << 20) - 1));
+    }
+  }
+  DramBlocks second;
+  std::vector<void*> got;
+  bool reused = false;
+  for (uint32_t i = 0; i < 1000; i++) {
+    uint64_t bytes = 0;
+    void* p = second.Allocate(300, &bytes);
+    CHECK(p != nullptr);
+    Fill(p, 300, i);
+    got.push_back(p);
+    const uintptr_t page = reinterpret_cast<uintptr_t>(p) & ~((uintptr_t{2} << 20) - 1);
+    for (uintptr_t c : chunks) reused = reused || c == page;
+  }
+  CHECK(reused);
+  for (uint32_t i = 0; i < got.size(); i++) CHECK(Intact(got[i], 300, i));
+}
+
 PMEMKV_TEST(ZeroByteRequestsAreDistinctBlocks) {
   auto heap = DramHeap(0);
   void* a = heap->Allocate(0);

@@ -7,8 +7,9 @@
 // huge pages off, the advice is a no-op and the blocks sit on ordinary pages.
 //
 // Structure:
-//   chunks   mappings of 2 MiB, doubling up to 64 MiB, 2 MiB-aligned; unmapped only by the
-//            destructor (the heap's memory is returned when the engine closes)
+//   chunks   mappings of 2 MiB, doubling up to 64 MiB, 2 MiB-aligned; given back when the
+//            heap closes, to a process-wide cache of up to 1 GiB that the next heap takes
+//            from (KeptChunks), the rest unmapped
 //   runs     a lane takes a run of kRunBytes from the current chunk and bump-allocates in it
 //            (a block that does not fit in what is left of a run leaves that rest unused)
 //   classes  block sizes in 16-byte steps up to 1 KiB, then 2^k + 64 bytes up to 1 MiB + 64
@@ -48,7 +49,7 @@ class DramBlocks {
 
   DramBlocks() = default;
   ~DramBlocks() {
-    for (const Chunk& c : chunks_) ::munmap(c.base, c.bytes);
+    for (const Chunk& c : chunks_) KeptChunks::Get().Give(c.base, c.bytes);
   }
   DramBlocks(const DramBlocks&) = delete;
   DramBlocks& operator=(const DramBlocks&) = delete;
@@ -143,20 +144,13 @@ class DramBlocks {
   // Maps the next chunk, 2 MiB-aligned (a larger mapping trimmed at both ends), advised huge.
   // REQUIRES: chunk_lock_ held.
   bool NewChunk() noexcept {
-    const uint64_t bytes = next_chunk_;
-    void* raw = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED) return false;
-    const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
-    if (aligned > start) ::munmap(raw, aligned - start);
-    const uintptr_t tail = start + bytes + kHugePage - (aligned + bytes);
-    if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
-    char* base = reinterpret_cast<char*>(aligned);
-    ::madvise(base, bytes, MADV_HUGEPAGE);  // advice only: ordinary pages where THP is off
+    uint64_t bytes = next_chunk_;
+    char* base = KeptChunks::Get().Take(&bytes);
+    if (base == nullptr && (base = MapChunk(bytes)) == nullptr) return false;
     try {
       chunks_.push_back(Chunk{base, bytes});
     } catch (...) {
-      ::munmap(base, bytes);
+      KeptChunks::Get().Give(base, bytes);
       return false;
     }
     chunk_top_ = base;
@@ -164,6 +158,66 @@ class DramBlocks {
     if (next_chunk_ < kLastChunk) next_chunk_ *= 2;
     return true;
   }
+
+  // A fresh mapping of `bytes`, 2 MiB-aligned, advised huge; nullptr when none can be mapped.
+  static char* MapChunk(uint64_t bytes) noexcept {
+    void* raw = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) return nullptr;
+    const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+    const uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+    if (aligned > start) ::munmap(raw, aligned - start);
+    const uintptr_t tail = start + bytes + kHugePage - (aligned + bytes);
+    if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+    char* base = reinterpret_cast<char*>(aligned);
+    ::madvise(base, bytes, MADV_HUGEPAGE);  // advice only: ordinary pages where THP is off
+    return base;
+  }
+
+  // The chunks of closed heaps, kept mapped for the next heap of the process (up to kKeptMax
+  // bytes; the rest is unmapped). A heap that closes gives its memory back to the process, not
+  // to the system, as free() does with most of what it is given: the next heap reuses pages
+  // that are already faulted in instead of faulting in fresh huge pages (which can cost more
+  // than the writes into them). Thread-safe; a heap takes a kept chunk of at least the size it
+  // wants, the smallest such.
+  class KeptChunks {
+   public:
+    static KeptChunks& Get() noexcept {
+      static KeptChunks* kept = new KeptChunks();  // never destroyed: heaps may close during exit
+      return *kept;
+    }
+    void Give(char* base, uint64_t bytes) noexcept {
+      std::lock_guard<std::mutex> g(lock_);
+      if (total_ + bytes <= kKeptMax) {
+        try {
+          chunks_.push_back(Chunk{base, bytes});
+          total_ += bytes;
+          return;
+        } catch (...) {
+        }
+      }
+      ::munmap(base, bytes);
+    }
+    // A kept chunk of at least *bytes (then *bytes is its size), or nullptr.
+    char* Take(uint64_t* bytes) noexcept {
+      std::lock_guard<std::mutex> g(lock_);
+      size_t best = chunks_.size();
+      for (size_t i = 0; i < chunks_.size(); i++)
+        if (chunks_[i].bytes >= *bytes && (best == chunks_.size() || chunks_[i].bytes < chunks_[best].bytes)) best = i;
+      if (best == chunks_.size()) return nullptr;
+      const Chunk c = chunks_[best];
+      chunks_[best] = chunks_.back();
+      chunks_.pop_back();
+      total_ -= c.bytes;
+      *bytes = c.bytes;
+      return c.base;
+    }
+
+   private:
+    static constexpr uint64_t kKeptMax = uint64_t{1} << 30;
+    std::mutex lock_;
+    std::vector<Chunk> chunks_;  // GUARDED_BY(lock_)
+    uint64_t total_ = 0;         // GUARDED_BY(lock_)
+  };
 
   Lane lanes_[kLanes];
   std::mutex chunk_lock_;
