@@ -248,6 +248,8 @@ class STree final : public pmemkv::Engine {
   pmemkv::Status TxReleaseRecord(PoolOffset off);
   pmemkv::Status TxNewKV(Slice key, Slice value, PoolOffset* off);
   pmemkv::Status TxNewLeaf(Leaf** leaf, PoolOffset* off);
+  // Links the new, unreachable leaf `fresh` right of `l` (stree_write.cc).
+  pmemkv::Status TxLinkLeafAfter(Leaf* l, PoolOffset l_off, Leaf* fresh, PoolOffset fresh_off);
   pmemkv::Status TxNewInner(Inner** node, PoolOffset* off);
   pmemkv::Status TxCount(int delta);
   pmemkv::Status TxInsertInLeaf(Leaf* leaf, int pos, uint8_t fp, PoolOffset kv);

@@ -387,17 +387,9 @@ Status STree::TxSplitLeaf(Path& path, Leaf* l, PoolOffset l_off, int pos, Slice 
     return TxInsertEntry(path, path.height - 1, e, fresh_off, l_off);
   }
   // The new leaf goes right of l: l <-> fresh <-> l.next.
-  if (l->next != 0) {
-    Leaf* after = const_cast<Leaf*>(CheckedLeaf(l->next));
-    if (after == nullptr) return Damaged("a leaf link names no leaf inside the pool");
-    s = TxAddRange(&after->prev, sizeof(after->prev));
-    if (!s.ok()) return s;
-    after->prev = fresh_off;
-  }
-  fresh->next = l->next;
-  fresh->prev = l_off;
   const bool append = pos == count && l->next == 0;
-  l->next = fresh_off;
+  s = TxLinkLeafAfter(l, l_off, fresh, fresh_off);
+  if (!s.ok()) return s;
   CrashPoint("split: leaf linked");
   if (append) {
     Place(fresh, 0, 0, fp, kv);
@@ -726,6 +718,22 @@ Status STree::Batch(const std::vector<pmemkv::BatchOp>& ops) {
   return s;
 }
 
+// Links the new leaf `fresh` right of `l` in the leaf list: l <-> fresh <-> l.next (I4).
+// REQUIRES: inside RunTx, l already added to the transaction; fresh is unreachable.
+Status STree::TxLinkLeafAfter(Leaf* l, PoolOffset l_off, Leaf* fresh, PoolOffset fresh_off) {
+  if (l->next != 0) {
+    Leaf* after = const_cast<Leaf*>(CheckedLeaf(l->next));
+    if (after == nullptr) return Damaged("a leaf link names no leaf inside the pool");
+    Status s = TxAddRange(&after->prev, sizeof(after->prev));
+    if (!s.ok()) return s;
+    after->prev = fresh_off;
+  }
+  fresh->next = l->next;
+  fresh->prev = l_off;
+  l->next = fresh_off;
+  return Status::OK();
+}
+
 // Splits `l` in the middle: its upper half of the order array moves to a new leaf on its
 // right (references and fingerprints only). REQUIRES: inside RunTx; l holds two entries or
 // more and is consistent.
@@ -736,16 +744,8 @@ Status STree::TxSplitHalf(Path& path, Leaf* l) {
   if (s.ok()) s = TxAddRange(l, sizeof(Leaf));
   if (!s.ok()) return s;
   const PoolOffset l_off = OffsetOf(l);
-  if (l->next != 0) {
-    Leaf* after = const_cast<Leaf*>(CheckedLeaf(l->next));
-    if (after == nullptr) return Damaged("a leaf link names no leaf inside the pool");
-    s = TxAddRange(&after->prev, sizeof(after->prev));
-    if (!s.ok()) return s;
-    after->prev = fresh_off;
-  }
-  fresh->next = l->next;
-  fresh->prev = l_off;
-  l->next = fresh_off;
+  s = TxLinkLeafAfter(l, l_off, fresh, fresh_off);
+  if (!s.ok()) return s;
   const int count = static_cast<int>(l->count), half = count / 2;
   for (int j = half; j < count; j++) {
     const int slot = l->order[j];
