@@ -68,9 +68,10 @@ using PoolOffset = uint64_t;
 // Invariants (hold at every instant at which a crash leaves the pool, after the journal's
 // redo and libpmemobj's recovery):
 //  I1. Every live leaf is on the list from Root::head, exactly once. A leaf holds at least one
-//      pair, except after a crash or a failed change between the step that emptied it (or a
-//      batch's split that created it) and the transaction that unlinks it; open frees every
-//      empty leaf. The list order means nothing.
+//      pair, except a spare (an empty leaf kept on the list for a split to fill, see "spares"),
+//      or after a crash or a failed change between the step that emptied it (or a batch's split
+//      that created it) and the transaction that unlinks it; open frees every empty leaf. The
+//      list order means nothing.
 //  I2. Slot i of a leaf is live iff hashes[i] != 0; then slots[i] is the offset of a KVSlot
 //      owned by that slot alone, whose bytes are durable, and hashes[i] == Fingerprint(key).
 //      A dead slot's slots[i] means nothing: it may still hold the reference of a removed pair
@@ -100,10 +101,21 @@ using PoolOffset = uint64_t;
 //            (flushed, not fenced: a stale reference in a dead slot is harmless, I2). An own
 //            allocation: one transaction clears both and frees it. A leaf left empty is then
 //            unlinked and freed in a transaction of its own (I1).
-//  first put, split (single put) one transaction: allocate and link the leaf, move slot
+//  spares   kSpareGroup leaves reserved, zeroed and chained in front of the list, then one
+//            publish allocates them all and stores Root::head: the list gains empty leaves or
+//            stays as it was. Spares left at close are unlinked and freed in one transaction
+//            (a crash first: open frees them as empty leaves).
+//  split     (a spare at hand, and the new pair, if any, a slab record persisted before) one
+//            journal commit: the moved references (and the new pair's, when it goes to the new
+//            leaf) are written into the spare's dead slots directly, as the commit's payload;
+//            the commit stores the spare's fingerprint words, the old leaf's with the moved
+//            slots cleared, and, when the new pair stays in the old leaf, the vacated slot's
+//            reference. Before its commit point the old leaf holds every pair, after it each
+//            moved pair is live in the spare alone (I3) and the separator divides them (I4).
+//  first put, split (otherwise) one transaction: allocate and link the leaf, move slot
 //            references and fingerprints, set the new pair's slot (its record persisted
 //            before the transaction begins when it is a slab record).
-//  batch     splits the batch needs run first, each a transaction that moves existing pairs
+//  batch     splits the batch needs run first, each a split as above that moves existing pairs
 //            only (the key-value contents do not change, I4 holds); then every slots[i] word
 //            and every changed 8-byte word of hashes[] of the batch is set in one journal
 //            commit whose payload is every new record (SDK journal.h: the records are durable

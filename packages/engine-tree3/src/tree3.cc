@@ -69,7 +69,13 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
   pool_bytes_ = span == UINT64_MAX ? 0 : span;
 }
 
-Tree3::~Tree3() { DeleteDram(); }
+// Spares are freed at close, so a closed pool holds no empty leaf (their space then serves
+// pairs of any size); if that transaction fails they stay, empty, and the next open frees them.
+Tree3::~Tree3() {
+  if (!spares_.empty()) (void)FreeEmptyLeaves(spares_);
+  spares_.clear();
+  DeleteDram();
+}
 
 // Open: root (versions 1 and 2), then the journal (redoing a batch that committed before a
 // crash, before anything reads a leaf), then the leaves (Recover), then a version 1 pool is
@@ -118,6 +124,7 @@ void Tree3::DeleteDram() noexcept {
   }
   list_head_ = nullptr;
   clean_cursor_ = nullptr;
+  spares_.clear();
   tree_.Clear();
   count_ = 0;
 }
@@ -550,7 +557,6 @@ Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, 
   std::unique_ptr<LeafNode> fresh;
   try {
     tree_.PrepareSplit(path, sep, &plan);
-    fresh.reset(new LeafNode);
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM for tree3's inner nodes");
   }
@@ -560,6 +566,21 @@ Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, 
   PoolOffset new_off = 0;
   PoolOffset off = ins != nullptr && ins->carved != nullptr ? ins->carved->off : 0;
   const KVSlot* kv = ins != nullptr && ins->carved != nullptr ? ins->carved->kv : nullptr;
+  // A spare leaf when one can be had and the new pair (if any) is already a durable slab
+  // record: one journal commit. Else (a pair of its own, or no room for spares) a transaction.
+  LeafNode* const spare = ins == nullptr || ins->carved != nullptr ? TakeSpare() : nullptr;
+  if (spare != nullptr) {
+    Status s = JournalSplit(leaf, spare, move, ins, &key_slot);
+    if (!s.ok()) {
+      spares_.push_back(spare);
+      return s;  // nothing changed; plan and fresh are freed
+    }
+    FinishSplit(leaf, spare, move, ins, key_slot, kv, new_goes_right, path, &plan);
+    if (created != nullptr) *created = spare;
+    return Status::OK();
+  }
+  fresh.reset(new (std::nothrow) LeafNode);
+  if (fresh == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
   Status s = RunTx(pop_, [&]() -> Status {
     Status st = TxNewLeaf(&new_p, &new_off);
     CrashPoint("split: leaf acquired");
@@ -593,8 +614,15 @@ Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, 
   node->pleaf = new_p;
   node->offset = new_off;
   ListPushFront(node);
-  // The new leaf is filled before it is reachable; the moves off the old leaf and the tree
-  // change are what readers could see.
+  FinishSplit(leaf, node, move, ins, key_slot, kv, new_goes_right, path, &plan);
+  if (created != nullptr) *created = node;
+  return Status::OK();
+}
+
+// DRAM after a committed split. The new leaf is filled before it is in the tree; the moves off
+// the old leaf and the tree change are what readers could see.
+void Tree3::FinishSplit(LeafNode* leaf, LeafNode* node, uint64_t move, const SplitInsert* ins, int key_slot,
+                        const KVSlot* kv, bool new_goes_right, const InnerTree::Path& path, InnerTree::SplitPlan* plan) noexcept {
   int j = 0;
   for (uint64_t m = move; m != 0; m &= m - 1, j++) {
     const int i = __builtin_ctzll(m);
@@ -607,9 +635,103 @@ Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, 
       if (!ins->to_new) leaf->Set(key_slot, ins->h, ins->pfx, kv);
       count_++;
     }
-    tree_.CommitSplit(path, &plan, new_goes_right ? leaf : node, new_goes_right ? node : leaf);
+    tree_.CommitSplit(path, plan, new_goes_right ? leaf : node, new_goes_right ? node : leaf);
   });
-  if (created != nullptr) *created = node;
+}
+
+// The split as one journal commit (layout.h "split"). The spare's slots are written directly
+// while its fingerprints are all zero (dead slots mean nothing, I2) and are the payload; the
+// commit's stores are the spare's new fingerprint words, the old leaf's fingerprint words with
+// the moved slots cleared and, when the new pair goes to the old leaf, the vacated slot's
+// reference. Before the commit point the old leaf holds every pair and the spare none; after
+// it each moved pair is live in the spare alone (I3), and `sep` separates the two (I4).
+Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const SplitInsert* ins, int* key_slot) {
+  Leaf* const old_p = leaf->pleaf;
+  Leaf* const new_p = spare->pleaf;
+  alignas(8) uint8_t old_h[kLeafSlots];
+  alignas(8) uint8_t new_h[kLeafSlots] = {};
+  std::memcpy(old_h, old_p->hashes, sizeof old_h);
+  int j = 0;
+  for (uint64_t m = move; m != 0; m &= m - 1, j++) {
+    const int i = __builtin_ctzll(m);
+    new_p->slots[j] = old_p->slots[i];
+    new_h[j] = old_h[i];
+    old_h[i] = 0;
+  }
+  pmemkv::WordStores stores(pop_);
+  bool ok = true;
+  if (ins != nullptr) {
+    *key_slot = ins->to_new ? j : __builtin_ctzll(move);  // else: a slot vacated above
+    if (ins->to_new) {
+      new_p->slots[j++] = ins->carved->off;
+      new_h[*key_slot] = ins->h;
+    } else {
+      ok = stores.Set(&old_p->slots[*key_slot], ins->carved->off);
+      old_h[*key_slot] = ins->h;
+    }
+  }
+  ok = ok && stores.AddPayload(new_p->slots, sizeof(PoolOffset) * static_cast<size_t>(j));
+  for (int w = 0; ok && w < kLeafSlots / 8; w++) {
+    uint64_t want_old, have_old, want_new, have_new;
+    std::memcpy(&want_old, old_h + 8 * w, 8);
+    std::memcpy(&have_old, old_p->hashes + 8 * w, 8);
+    std::memcpy(&want_new, new_h + 8 * w, 8);
+    std::memcpy(&have_new, new_p->hashes + 8 * w, 8);
+    if (want_old != have_old) ok = stores.Set(reinterpret_cast<uint64_t*>(old_p->hashes + 8 * w), want_old);
+    if (ok && want_new != have_new) ok = stores.Set(reinterpret_cast<uint64_t*>(new_p->hashes + 8 * w), want_new);
+  }
+  if (!ok) return Status::OutOfMemory("out of DRAM for a tree3 split");
+  CrashPoint("split: spare filled");
+  pmemkv::ActionList none(pop_);
+  Status s = stores.Commit(journal_, none);
+  if (s.ok()) CrashPoint("split: committed");
+  return s;
+}
+
+LeafNode* Tree3::TakeSpare() noexcept {
+  if (spares_.empty() && !AddSpares().ok()) return nullptr;
+  LeafNode* const l = spares_.back();
+  spares_.pop_back();
+  return l;
+}
+
+// kSpareGroup leaves reserved, zeroed (every slot dead) and chained in front of the list, then
+// one publish that allocates them and stores Root::head: before it the list is as it was and
+// the reservations vanish at the next open; after it the list starts with empty leaves, which
+// the next open frees if the engine never used them (I1).
+Status Tree3::AddSpares() noexcept {
+  pmemkv::ActionList acts(pop_);
+  pmemkv::WordStores stores(pop_);
+  std::vector<std::unique_ptr<LeafNode>> nodes;
+  try {
+    nodes.reserve(kSpareGroup);
+    spares_.reserve(spares_.size() + kSpareGroup);
+    PoolOffset next = root_->head;
+    for (size_t i = 0; i < kSpareGroup; i++) {
+      const PMEMoid oid = acts.Reserve(sizeof(Leaf), kLeafTypeNum, pool_->AllocFlags(sizeof(Leaf)));
+      if (OID_IS_NULL(oid)) break;
+      Leaf* const p = At<Leaf>(oid.off);
+      std::memset(p, 0, sizeof(Leaf));
+      p->next = next;
+      next = oid.off;
+      if (!stores.AddPayload(p, sizeof(Leaf))) throw std::bad_alloc();
+      nodes.emplace_back(new LeafNode);
+      nodes.back()->pleaf = p;
+      nodes.back()->offset = oid.off;
+    }
+    if (nodes.empty()) return Status::OutOfMemory("the tree3 pool is full: remove entries, or create a larger pool (config.size)");
+    if (!stores.Set(&root_->head, next)) throw std::bad_alloc();
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory("out of DRAM for tree3 leaves");  // acts' reservations are released
+  }
+  CrashPoint("spares: reserved");
+  Status s = stores.Commit(journal_, acts);
+  if (!s.ok()) return s;
+  CrashPoint("spares: published");
+  for (std::unique_ptr<LeafNode>& n : nodes) {
+    ListPushFront(n.get());
+    spares_.push_back(n.release());
+  }
   return Status::OK();
 }
 
@@ -1194,20 +1316,28 @@ std::string Tree3::Verify() const {
     total += live;
   }
   if (total != count_) return "entry count differs";
-  // The persistent list, its DRAM mirror and the tree's leaves are the same set.
+  // Spares: empty in DRAM and in the pool, not in the tree.
+  std::unordered_set<const Leaf*> spare_leaves;
+  for (const LeafNode* l : spares_) {
+    if (l->count != 0 || l->LiveMask() != 0) return "a spare leaf holds a pair in DRAM";
+    if ((~MatchMask(l->pleaf->hashes, 0) & kAllSlots) != 0) return "a spare leaf holds a pair in the pool";
+    if (dram_leaves.count(l->pleaf) != 0 || !spare_leaves.insert(l->pleaf).second) return "a spare leaf is also in the tree, or listed twice";
+  }
+  // The persistent list, its DRAM mirror and the tree's leaves with the spares are the same set.
   size_t listed = 0;
   const LeafNode* mirror = list_head_;
   const LeafNode* before = nullptr;
   for (PoolOffset off = root_->head; off != 0; off = At<Leaf>(off)->next) {
-    if (dram_leaves.count(At<Leaf>(off)) == 0) return "a persistent leaf is not in the tree";
+    if (dram_leaves.count(At<Leaf>(off)) == 0 && spare_leaves.count(At<Leaf>(off)) == 0)
+      return "a persistent leaf is neither in the tree nor a spare";
     if (mirror == nullptr || mirror->pleaf != At<Leaf>(off) || mirror->offset != off) return "the DRAM list differs from the persistent list";
     if (mirror->list_prev != before) return "the DRAM list's back links are wrong";
     before = mirror;
     mirror = mirror->list_next;
-    if (++listed > dram_leaves.size()) return "the persistent leaf list is longer than the tree's leaves";
+    if (++listed > dram_leaves.size() + spare_leaves.size()) return "the persistent leaf list is longer than the tree's leaves and the spares";
   }
   if (mirror != nullptr) return "the DRAM list is longer than the persistent list";
-  if (listed != dram_leaves.size()) return "a leaf of the tree is not on the persistent list";
+  if (listed != dram_leaves.size() + spare_leaves.size()) return "a leaf of the tree or a spare is not on the persistent list";
   // No record leaked (I5): the arena counts exactly the live slab records' bytes, and every
   // allocation of kKVSlotTypeNum is a live slot's.
   if (slab_bytes != arena_->live_bytes())

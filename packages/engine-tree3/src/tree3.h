@@ -171,6 +171,19 @@ class Tree3 final : public pmemkv::Engine {
   };
   pmemkv::Status SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, pmemkv::Slice sep, bool new_goes_right,
                            uint64_t move, const SplitInsert* ins, LeafNode** created);
+  // SplitLeaf's persistent step when a spare leaf is at hand and the new pair (if any) is a
+  // slab record already durable: one journal commit (layout.h "split"). Sets *key_slot as the
+  // transaction does; on failure nothing changed (the caller keeps the spare).
+  pmemkv::Status JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const SplitInsert* ins, int* key_slot);
+  // SplitLeaf's DRAM step once either persistent step committed: `node` is the new leaf.
+  void FinishSplit(LeafNode* leaf, LeafNode* node, uint64_t move, const SplitInsert* ins, int key_slot,
+                   const KVSlot* kv, bool new_goes_right, const InnerTree::Path& path, InnerTree::SplitPlan* plan) noexcept;
+
+  // Spare leaves (layout.h "spare leaves"): empty leaves on the persistent list (and its DRAM
+  // mirror) but not in the inner tree, for splits to fill. TakeSpare pops one, first adding
+  // kSpareGroup of them in one publish when none is left; nullptr when the pool has no room.
+  LeafNode* TakeSpare() noexcept;
+  pmemkv::Status AddSpares() noexcept;
 
   // Batch steps (tree3.cc, "Batch").
   struct BatchItem;
@@ -227,6 +240,12 @@ class Tree3 final : public pmemkv::Engine {
   pmemkv::Journal journal_;
   InnerTree tree_;
   LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
+  // Spare leaves: on the list mirror, never in tree_, every slot dead. Writer-only state.
+  std::vector<LeafNode*> spares_;
+  // Leaves added per publish when no spare is left, and empty leaves open keeps as spares (the
+  // rest it frees). A spare is 440 bytes of the pool.
+  static constexpr size_t kSpareGroup = 32;
+  static constexpr size_t kSparesKeptOnOpen = 2 * kSpareGroup;
   LeafNode* clean_cursor_ = nullptr;  // the next leaf MaybeClean visits (on the list mirror)
   int clean_slot_ = 0;                // and its first slot
   uint64_t count_ = 0;             // live slots in the tree
