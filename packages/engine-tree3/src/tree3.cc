@@ -658,6 +658,7 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
     new_h[j] = old_h[i];
     old_h[i] = 0;
   }
+  if (ins == nullptr && pending_splits_ != nullptr) return DeferSplit(leaf, spare, j) ? Status::OK() : Status::OutOfMemory("out of DRAM for a tree3 split");
   pmemkv::WordStores stores(pop_);
   bool ok = true;
   if (ins != nullptr) {
@@ -686,6 +687,64 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
   Status s = stores.Commit(journal_, none);
   if (s.ok()) CrashPoint("split: committed");
   return s;
+}
+
+// The spare's first `moved` slots are written; its fingerprints and the old leaf's wait for the
+// batch's commit (or FlushSplits), made from the two leaves' DRAM fingerprints then.
+bool Tree3::PendingSplits::Reserve() noexcept {
+  try {
+    payload.reserve(kMaxDeferredSplits);
+    leaves.reserve(2 * kMaxDeferredSplits);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return flush.Reserve(kStoresPerSplit * kMaxDeferredSplits, kMaxDeferredSplits);
+}
+
+bool Tree3::DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept {
+  PendingSplits& p = *pending_splits_;
+  const size_t splits = p.payload.size() + 1;
+  if (splits > kMaxDeferredSplits || !journal_.Fits(kStoresPerSplit * splits, splits)) FlushSplits();
+  // Within the reserved capacity: these cannot throw.
+  p.payload.emplace_back(spare->pleaf->slots, sizeof(PoolOffset) * static_cast<size_t>(moved));
+  p.leaves.push_back(leaf);
+  p.leaves.push_back(spare);
+  return true;
+}
+
+// Every fingerprint word of a waiting split's leaves where DRAM and the pool differ, except in
+// the leaves of `closed` (sorted: the batch stores those itself), and the spares' slots as
+// payload. false when DRAM ran out.
+bool Tree3::AddSplitStores(pmemkv::WordStores& stores, const std::vector<LeafNode*>& closed) noexcept {
+  PendingSplits& p = *pending_splits_;
+  std::sort(p.leaves.begin(), p.leaves.end());
+  p.leaves.erase(std::unique(p.leaves.begin(), p.leaves.end()), p.leaves.end());
+  for (const auto& r : p.payload)
+    if (!stores.AddPayload(r.first, r.second)) return false;
+  for (LeafNode* l : p.leaves) {
+    if (std::binary_search(closed.begin(), closed.end(), l)) continue;
+    for (int w = 0; w < kLeafSlots / 8; w++) {
+      uint64_t want, have;
+      std::memcpy(&want, l->hashes + 8 * w, 8);
+      std::memcpy(&have, l->pleaf->hashes + 8 * w, 8);
+      if (want != have && !stores.Set(reinterpret_cast<uint64_t*>(l->pleaf->hashes + 8 * w), want)) return false;
+    }
+  }
+  return true;
+}
+
+// The waiting splits alone, in one journal commit that cannot fail: it fits (DeferSplit) and
+// its DRAM was reserved (PendingSplits::Reserve; the stores are at most kStoresPerSplit per
+// split).
+void Tree3::FlushSplits() noexcept {
+  PendingSplits& p = *pending_splits_;
+  if (p.payload.empty()) return;
+  pmemkv::ActionList none(pop_);
+  (void)AddSplitStores(p.flush, {});
+  (void)p.flush.Commit(journal_, none);  // empty acts and Fits: the journal, which cannot fail
+  CrashPoint("batch: splits committed");
+  p.payload.clear();
+  p.leaves.clear();
 }
 
 LeafNode* Tree3::TakeSpare() noexcept {
@@ -977,8 +1036,16 @@ Status Tree3::SplitForBatch(const InnerTree::Path& path, LeafNode* l, std::vecto
 }
 
 Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<BatchItem>& items) {
+  PendingSplits pending(pop_);
+  if (!pending.Reserve()) return Status::OutOfMemory("out of DRAM for a tree3 batch");
+  struct Unset {
+    Tree3* t;
+    ~Unset() { t->pending_splits_ = nullptr; }
+  } unset{this};
+  pending_splits_ = &pending;
   Status s = PrepareBatchLeaves(items);
   if (!s.ok()) {
+    FlushSplits();
     DropEmptyLeaves(items);
     return s;
   }
@@ -1000,9 +1067,11 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
   std::vector<Record> dropped;  // slab records it unlinks: released once it committed
   std::vector<Change> changes;
   bool emptied = false;
+  std::vector<LeafNode*> closed;  // leaves whose fingerprint words the batch stores itself
   const auto fail = [&](Status st) {
     for (const Record& r : carved) arena_->Release(r.off, r.bytes);
     acts.Cancel();
+    FlushSplits();  // the splits made so far stay: they moved pairs only
     DropEmptyLeaves(items);
     return st;
   };
@@ -1012,16 +1081,21 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
     LeafNode* cur = nullptr;
     alignas(16) uint8_t nh[kLeafSlots];  // cur's fingerprints after the batch
     uint64_t vacated = 0;                // cur's slots this batch kills
-    unsigned dirty = 0;                  // cur's 8-byte words of hashes[] that change
     uint32_t live = 0;                   // cur's live slots after the batch
+    // Every word of cur's fingerprints that the batch or a split of it still waiting changes
+    // (DRAM already has the split): its value after the batch, also where that equals the
+    // pool's again, since FlushSplits may commit the split's word first.
     const auto close_leaf = [&]() {
       if (cur == nullptr) return;
       for (int w = 0; w < kLeafSlots / 8; w++) {
-        if ((dirty >> w & 1) == 0) continue;
-        uint64_t word;
+        uint64_t word, have, split;
         std::memcpy(&word, nh + 8 * w, sizeof word);
-        if (!stores.Set(reinterpret_cast<uint64_t*>(cur->pleaf->hashes + 8 * w), word)) throw std::bad_alloc();
+        std::memcpy(&have, cur->pleaf->hashes + 8 * w, sizeof have);
+        std::memcpy(&split, cur->hashes + 8 * w, sizeof split);
+        if ((word != have || split != have) && !stores.Set(reinterpret_cast<uint64_t*>(cur->pleaf->hashes + 8 * w), word))
+          throw std::bad_alloc();
       }
+      closed.push_back(cur);
       if (live == 0) emptied = true;
     };
     for (const BatchItem& it : items) {
@@ -1032,7 +1106,6 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
         cur = l;
         std::memcpy(nh, l->hashes, sizeof nh);
         vacated = 0;
-        dirty = 0;
         live = l->count;
       }
       const pmemkv::BatchOp& op = *it.op;
@@ -1048,7 +1121,6 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
       if (!op.is_put) {
         nh[slot] = 0;
         vacated |= uint64_t{1} << slot;
-        dirty |= 1u << (slot / 8);
         live--;
         changes.push_back(Change{l, slot, 0, 0, nullptr, false});
         continue;
@@ -1070,7 +1142,6 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
         // PrepareBatchLeaves left a dead slot for every new key in this leaf.
         slot = __builtin_ctzll(MatchMask(nh, 0) & kAllSlots & ~vacated);
         nh[slot] = it.h;
-        dirty |= 1u << (slot / 8);
         live++;
       }
       if (!stores.Set(&l->pleaf->slots[slot], off)) throw std::bad_alloc();
@@ -1081,10 +1152,20 @@ Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<Bat
     return fail(Status::OutOfMemory("out of DRAM for a tree3 batch"));
   }
   CrashPoint("batch: pairs written");
+  // The waiting splits join the commit, unless the two together would not fit the journal
+  // where the batch alone would: then the splits commit first, on their own.
+  const size_t split_count = pending.payload.size();
+  if (acts.size() == 0 && journal_.Fits(stores.stores(), stores.payload_ranges()) &&
+      !journal_.Fits(stores.stores() + kStoresPerSplit * split_count, stores.payload_ranges() + split_count))
+    FlushSplits();
+  std::sort(closed.begin(), closed.end());
+  if (!AddSplitStores(stores, closed)) return fail(Status::OutOfMemory("out of DRAM for a tree3 batch"));
   // Every new record is the commit's payload: durable no later than its commit point (on a
   // disk in the same msync, checked by the block's checksum).
   s = stores.Commit(journal_, acts);
   if (!s.ok()) return fail(Status(s.code(), "batch of " + std::to_string(ops.size()) + " operations: " + s.message()));
+  pending.payload.clear();  // committed with the batch
+  pending.leaves.clear();
   CrashPoint("batch: committed");
   ExcludeReaders([&] {
     for (const Change& c : changes) {

@@ -175,6 +175,26 @@ class Tree3 final : public pmemkv::Engine {
   // slab record already durable: one journal commit (layout.h "split"). Sets *key_slot as the
   // transaction does; on failure nothing changed (the caller keeps the spare).
   pmemkv::Status JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const SplitInsert* ins, int* key_slot);
+  // A batch's splits (layout.h "batch"): while PrepareBatchLeaves runs, a split made by the
+  // batch writes its spare's slots and changes DRAM at once, but its fingerprint stores wait
+  // here to join the batch's own commit. FlushSplits commits those waiting alone (one journal
+  // commit, which always fits: a split is deferred only while the waiting ones fit), leaving
+  // DRAM and the pool agreeing again; AddSplitStores adds them to the batch's stores.
+  struct PendingSplits {
+    explicit PendingSplits(PMEMobjpool* pop) noexcept : flush(pop) {}
+    // Reserves the DRAM of kMaxDeferredSplits splits, so that deferring and flushing them
+    // cannot fail. false when DRAM ran out (nothing is deferred then).
+    bool Reserve() noexcept;
+    std::vector<std::pair<const void*, size_t>> payload;  // the spares' written slots
+    std::vector<LeafNode*> leaves;                       // both leaves of every split
+    pmemkv::WordStores flush;                            // FlushSplits' commit
+  };
+  static constexpr size_t kMaxDeferredSplits = 64;
+  PendingSplits* pending_splits_ = nullptr;  // set only inside BatchOnce
+  static constexpr size_t kStoresPerSplit = 2 * kLeafSlots / 8;  // fingerprint words of two leaves
+  bool DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept;
+  void FlushSplits() noexcept;
+  bool AddSplitStores(pmemkv::WordStores& stores, const std::vector<LeafNode*>& closed) noexcept;
   // SplitLeaf's DRAM step once either persistent step committed: `node` is the new leaf.
   void FinishSplit(LeafNode* leaf, LeafNode* node, uint64_t move, const SplitInsert* ins, int key_slot,
                    const KVSlot* kv, bool new_goes_right, const InnerTree::Path& path, InnerTree::SplitPlan* plan) noexcept;

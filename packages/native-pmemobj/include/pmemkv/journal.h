@@ -515,6 +515,21 @@ class WordStores {
     }
   }
 
+  // Room for n stores and m payload ranges, so that adding that many later cannot run out of
+  // DRAM. false when DRAM ran out now.
+  bool Reserve(size_t n, size_t m) noexcept {
+    try {
+      records_.reserve(n);
+      payload_.reserve(m);
+      return true;
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+  }
+  // What Commit would log: stores, and payload ranges (adjacent ranges counted once).
+  size_t stores() const noexcept { return records_.size(); }
+  size_t payload_ranges() const noexcept { return payload_.size(); }
+
   // Commits the payload and the stores: through `journal` when `acts` holds nothing and they
   // fit, else the payload is persisted, the journal checkpointed (a publish stores into the
   // targets directly) and the stores become set-value actions of acts' publish (with whatever
