@@ -115,8 +115,11 @@ using PoolOffset = uint64_t;
 //  first put, split (otherwise) one transaction: allocate and link the leaf, move slot
 //            references and fingerprints, set the new pair's slot (its record persisted
 //            before the transaction begins when it is a slab record).
-//  batch     splits the batch needs run first, each a split as above that moves existing pairs
-//            only (the key-value contents do not change, I4 holds); then every slots[i] word
+//  batch     splits the batch needs are planned first, each as above and moving existing pairs
+//            only (the key-value contents do not change, I4 holds), but their fingerprint
+//            stores wait and join the batch's commit; when the batch fails, or the two would
+//            not fit the journal together, the waiting splits commit alone first (one journal
+//            commit, before anything else of the batch). Then every slots[i] word
 //            and every changed 8-byte word of hashes[] of the batch is set in one journal
 //            commit whose payload is every new record (SDK journal.h: the records are durable
 //            no later than the commit point, which is the block's persist; redone on open), or
