@@ -826,9 +826,21 @@ bool CMap::SplitSome(uint64_t k) noexcept {
   if (segments_[seg].load(std::memory_order_relaxed) == nullptr && !AllocateSegment(seg)) return false;
   const uint64_t first_parent = n - m;
 
+  // The parents' chains are walked side by side, one entry of each per round, so that the
+  // cache misses of different chains overlap (each chain's next entry is prefetched a round
+  // ahead); within a chain the links are decided in chain order, as a walk of it alone would.
+  struct Walk {
+    PMEMoid* stay;  // the link the next entry that stays is stored into
+    PMEMoid* move;  // the link the next entry that moves is stored into
+    PMEMoid cur;    // the next entry of the parent's chain to place
+  };
   std::vector<uint64_t> ids;
+  std::vector<Walk> walks;
+  std::vector<uint64_t> active;  // chains not yet walked to their end
   try {
     ids.resize(2 * k);
+    walks.resize(k);
+    active.resize(k);
   } catch (const std::bad_alloc&) {
     return false;
   }
@@ -843,26 +855,33 @@ bool CMap::SplitSome(uint64_t k) noexcept {
 
   // The parents' first entries are random accesses: prefetched together before the walk.
   for (uint64_t i = 0; i < k; ++i) {
-    const PMEMoid& head = BucketAt(first_parent + i)->head;
-    if (!OID_IS_NULL(head)) __builtin_prefetch(Direct(head));
+    PMEMoid* head = &BucketAt(first_parent + i)->head;
+    walks[i] = Walk{head, &BucketAt(n + i)->head, *head};  // the child is empty: never used under the old numbering
+    active[i] = i;
+    if (!OID_IS_NULL(*head)) __builtin_prefetch(Direct(*head));
   }
   bool ok = true;
   ActionList acts(pop_);  // stays empty: the split is all stores, committed through the journal
   WordStores stores(pop_);
   ok = stores.Set(&root_->bucket_count, n + k);
-  for (uint64_t i = 0; ok && i < k; ++i) {
-    const uint64_t child = n + i;
-    PMEMoid* stay_tail = &BucketAt(first_parent + i)->head;
-    PMEMoid* move_tail = &BucketAt(child)->head;  // empty: never used under the old numbering
-    for (PMEMoid cur = *stay_tail; ok && !OID_IS_NULL(cur);) {
-      Entry* e = EntryAt(cur);
-      PMEMoid** tail = BucketOf(e->hash, n + k) == child ? &move_tail : &stay_tail;
-      if (!SameOid(**tail, cur)) ok = stores.SetLink(*tail, cur);
+  for (size_t live = k; ok && live > 0;) {
+    size_t kept = 0;
+    for (size_t a = 0; ok && a < live; ++a) {
+      Walk& w = walks[active[a]];
+      if (OID_IS_NULL(w.cur)) {  // the chain's end: both tails end the two chains
+        if (!OID_IS_NULL(*w.stay)) ok = stores.SetLink(w.stay, OID_NULL);
+        if (ok && !OID_IS_NULL(*w.move)) ok = stores.SetLink(w.move, OID_NULL);
+        continue;
+      }
+      Entry* e = EntryAt(w.cur);
+      PMEMoid** tail = BucketOf(e->hash, n + k) == n + active[a] ? &w.move : &w.stay;
+      if (!SameOid(**tail, w.cur)) ok = stores.SetLink(*tail, w.cur);
       *tail = &e->next;
-      cur = e->next;
+      w.cur = e->next;
+      if (!OID_IS_NULL(w.cur)) __builtin_prefetch(Direct(w.cur));
+      active[kept++] = active[a];
     }
-    if (ok && !OID_IS_NULL(*stay_tail)) ok = stores.SetLink(stay_tail, OID_NULL);
-    if (ok && !OID_IS_NULL(*move_tail)) ok = stores.SetLink(move_tail, OID_NULL);
+    live = kept;
   }
   ok = ok && stores.Commit(journal_, acts).ok();  // no DRAM for the list or no room to log it: nothing changed
   if (ok) bucket_count_.store(n + k, std::memory_order_release);
