@@ -658,7 +658,10 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
     new_h[j] = old_h[i];
     old_h[i] = 0;
   }
-  if (ins == nullptr && pending_splits_ != nullptr) return DeferSplit(leaf, spare, j) ? Status::OK() : Status::OutOfMemory("out of DRAM for a tree3 split");
+  if (ins == nullptr && pending_splits_ != nullptr && pending_splits_->Ready()) {
+    DeferSplit(leaf, spare, j);
+    return Status::OK();
+  }
   pmemkv::WordStores stores(pop_);
   bool ok = true;
   if (ins != nullptr) {
@@ -671,16 +674,8 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
       old_h[*key_slot] = ins->h;
     }
   }
-  ok = ok && stores.AddPayload(new_p->slots, sizeof(PoolOffset) * static_cast<size_t>(j));
-  for (int w = 0; ok && w < kLeafSlots / 8; w++) {
-    uint64_t want_old, have_old, want_new, have_new;
-    std::memcpy(&want_old, old_h + 8 * w, 8);
-    std::memcpy(&have_old, old_p->hashes + 8 * w, 8);
-    std::memcpy(&want_new, new_h + 8 * w, 8);
-    std::memcpy(&have_new, new_p->hashes + 8 * w, 8);
-    if (want_old != have_old) ok = stores.Set(reinterpret_cast<uint64_t*>(old_p->hashes + 8 * w), want_old);
-    if (ok && want_new != have_new) ok = stores.Set(reinterpret_cast<uint64_t*>(new_p->hashes + 8 * w), want_new);
-  }
+  ok = ok && stores.AddPayload(new_p->slots, sizeof(PoolOffset) * static_cast<size_t>(j)) &&
+       SetChangedFingerprints(stores, old_p, old_h) && SetChangedFingerprints(stores, new_p, new_h);
   if (!ok) return Status::OutOfMemory("out of DRAM for a tree3 split");
   CrashPoint("split: spare filled");
   pmemkv::ActionList none(pop_);
@@ -689,19 +684,32 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
   return s;
 }
 
-// The spare's first `moved` slots are written; its fingerprints and the old leaf's wait for the
-// batch's commit (or FlushSplits), made from the two leaves' DRAM fingerprints then.
-bool Tree3::PendingSplits::Reserve() noexcept {
+bool Tree3::SetChangedFingerprints(pmemkv::WordStores& stores, Leaf* p, const uint8_t* want) noexcept {
+  for (int w = 0; w < kLeafSlots / 8; w++) {
+    uint64_t value, have;
+    std::memcpy(&value, want + 8 * w, 8);
+    std::memcpy(&have, p->hashes + 8 * w, 8);
+    if (value != have && !stores.Set(reinterpret_cast<uint64_t*>(p->hashes + 8 * w), value)) return false;
+  }
+  return true;
+}
+
+bool Tree3::PendingSplits::Ready() noexcept {
+  if (reserved) return true;
   try {
     payload.reserve(kMaxDeferredSplits);
     leaves.reserve(2 * kMaxDeferredSplits);
   } catch (const std::bad_alloc&) {
     return false;
   }
-  return flush.Reserve(kStoresPerSplit * kMaxDeferredSplits, kMaxDeferredSplits);
+  reserved = flush.Reserve(kStoresPerSplit * kMaxDeferredSplits, kMaxDeferredSplits);
+  return reserved;
 }
 
-bool Tree3::DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept {
+// The spare's first `moved` slots are written; its fingerprints and the old leaf's wait for the
+// batch's commit (or FlushSplits), made from the two leaves' DRAM fingerprints then.
+// REQUIRES: pending_splits_->Ready().
+void Tree3::DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept {
   PendingSplits& p = *pending_splits_;
   const size_t splits = p.payload.size() + 1;
   if (splits > kMaxDeferredSplits || !journal_.Fits(kStoresPerSplit * splits, splits)) FlushSplits();
@@ -709,7 +717,6 @@ bool Tree3::DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept {
   p.payload.emplace_back(spare->pleaf->slots, sizeof(PoolOffset) * static_cast<size_t>(moved));
   p.leaves.push_back(leaf);
   p.leaves.push_back(spare);
-  return true;
 }
 
 // Every fingerprint word of a waiting split's leaves where DRAM and the pool differ, except in
@@ -721,20 +728,14 @@ bool Tree3::AddSplitStores(pmemkv::WordStores& stores, const std::vector<LeafNod
   p.leaves.erase(std::unique(p.leaves.begin(), p.leaves.end()), p.leaves.end());
   for (const auto& r : p.payload)
     if (!stores.AddPayload(r.first, r.second)) return false;
-  for (LeafNode* l : p.leaves) {
-    if (std::binary_search(closed.begin(), closed.end(), l)) continue;
-    for (int w = 0; w < kLeafSlots / 8; w++) {
-      uint64_t want, have;
-      std::memcpy(&want, l->hashes + 8 * w, 8);
-      std::memcpy(&have, l->pleaf->hashes + 8 * w, 8);
-      if (want != have && !stores.Set(reinterpret_cast<uint64_t*>(l->pleaf->hashes + 8 * w), want)) return false;
-    }
-  }
+  for (LeafNode* l : p.leaves)
+    if (!std::binary_search(closed.begin(), closed.end(), l) && !SetChangedFingerprints(stores, l->pleaf, l->hashes))
+      return false;
   return true;
 }
 
 // The waiting splits alone, in one journal commit that cannot fail: it fits (DeferSplit) and
-// its DRAM was reserved (PendingSplits::Reserve; the stores are at most kStoresPerSplit per
+// its DRAM was reserved (PendingSplits::Ready; the stores are at most kStoresPerSplit per
 // split).
 void Tree3::FlushSplits() noexcept {
   PendingSplits& p = *pending_splits_;
@@ -1037,7 +1038,6 @@ Status Tree3::SplitForBatch(const InnerTree::Path& path, LeafNode* l, std::vecto
 
 Status Tree3::BatchOnce(const std::vector<pmemkv::BatchOp>& ops, std::vector<BatchItem>& items) {
   PendingSplits pending(pop_);
-  if (!pending.Reserve()) return Status::OutOfMemory("out of DRAM for a tree3 batch");
   struct Unset {
     Tree3* t;
     ~Unset() { t->pending_splits_ = nullptr; }

@@ -182,9 +182,11 @@ class Tree3 final : public pmemkv::Engine {
   // DRAM and the pool agreeing again; AddSplitStores adds them to the batch's stores.
   struct PendingSplits {
     explicit PendingSplits(PMEMobjpool* pop) noexcept : flush(pop) {}
-    // Reserves the DRAM of kMaxDeferredSplits splits, so that deferring and flushing them
-    // cannot fail. false when DRAM ran out (nothing is deferred then).
-    bool Reserve() noexcept;
+    // Whether splits may wait: on first use reserves the DRAM of kMaxDeferredSplits splits, so
+    // that deferring and flushing them cannot fail; false when DRAM ran out (the split then
+    // commits on its own). A batch without splits allocates nothing here.
+    bool Ready() noexcept;
+    bool reserved = false;
     std::vector<std::pair<const void*, size_t>> payload;  // the spares' written slots
     std::vector<LeafNode*> leaves;                       // both leaves of every split
     pmemkv::WordStores flush;                            // FlushSplits' commit
@@ -192,9 +194,12 @@ class Tree3 final : public pmemkv::Engine {
   static constexpr size_t kMaxDeferredSplits = 64;
   PendingSplits* pending_splits_ = nullptr;  // set only inside BatchOnce
   static constexpr size_t kStoresPerSplit = 2 * kLeafSlots / 8;  // fingerprint words of two leaves
-  bool DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept;
+  void DeferSplit(LeafNode* leaf, LeafNode* spare, int moved) noexcept;
   void FlushSplits() noexcept;
   bool AddSplitStores(pmemkv::WordStores& stores, const std::vector<LeafNode*>& closed) noexcept;
+  // Adds a store for every 8-byte word of p's fingerprints that differs from `want`. false when
+  // DRAM ran out.
+  static bool SetChangedFingerprints(pmemkv::WordStores& stores, Leaf* p, const uint8_t* want) noexcept;
   // SplitLeaf's DRAM step once either persistent step committed: `node` is the new leaf.
   void FinishSplit(LeafNode* leaf, LeafNode* node, uint64_t move, const SplitInsert* ins, int key_slot,
                    const KVSlot* kv, bool new_goes_right, const InnerTree::Path& path, InnerTree::SplitPlan* plan) noexcept;
@@ -262,10 +267,8 @@ class Tree3 final : public pmemkv::Engine {
   LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
   // Spare leaves: on the list mirror, never in tree_, every slot dead. Writer-only state.
   std::vector<LeafNode*> spares_;
-  // Leaves added per publish when no spare is left, and empty leaves open keeps as spares (the
-  // rest it frees). A spare is 440 bytes of the pool.
+  // Leaves added per publish when no spare is left. A spare is 440 bytes of the pool.
   static constexpr size_t kSpareGroup = 32;
-  static constexpr size_t kSparesKeptOnOpen = 2 * kSpareGroup;
   LeafNode* clean_cursor_ = nullptr;  // the next leaf MaybeClean visits (on the list mirror)
   int clean_slot_ = 0;                // and its first slot
   uint64_t count_ = 0;             // live slots in the tree
