@@ -18,8 +18,11 @@ inline constexpr const char kLayoutName[] = "pmemkv_tree3";
 // the batch journal (Root::journal). A version 1 pool (every KVSlot an allocation of its own,
 // no journal) is a valid version 2 pool without slabs: open allocates the journal, and marks
 // the pool version 2 before any slab record is linked, so that a version 1 build (which would
-// free a slab record as an allocation of its own) refuses it from then on.
-inline constexpr uint64_t kLayoutVersion = 2;
+// free a slab record as an allocation of its own) refuses it from then on. Version 3 added
+// header-less leaf objects ("Leaf objects" below); a version 1 or 2 pool is a valid version 3
+// pool without them, marked version 3 on open before any leaf is allocated, so that an older
+// build (which would take such a leaf for damage) refuses it from then on.
+inline constexpr uint64_t kLayoutVersion = 3;
 inline constexpr uint64_t kOldestReadableVersion = 1;
 // Root::magic once the root is initialized ("TREE3KV" plus a zero byte, little-endian).
 inline constexpr uint64_t kRootMagic = 0x0056'4B33'4545'5254ULL;
@@ -32,6 +35,16 @@ inline constexpr uint64_t kLeafTypeNum = 1;
 inline constexpr uint64_t kKVSlotTypeNum = 2;     // a KVSlot that is an allocation of its own
 inline constexpr uint64_t kSlabTypeNum = 3;       // a slab of KVSlots (SDK slab_arena.h)
 inline constexpr uint64_t kJournalTypeNum = 4;    // the batch journal (SDK journal.h)
+
+// Leaf objects. A leaf is allocated as kLeafBytes (a Leaf and 8 unused bytes) from a
+// libpmemobj class with no allocation header (SDK alloc.h, RegisterHeaderless), so reserving
+// a group of spare leaves writes nothing before its one publish; every such leaf starts at a
+// multiple of kLeafAlignment. Such an object has no type number: open takes an offset of the
+// leaf list for a leaf when it is an allocation of kLeafTypeNum (every leaf of a version 1 or
+// 2 pool, and any leaf allocated when libpmemobj refused the class) or an object of type 0
+// whose usable size is kLeafBytes at a multiple of kLeafAlignment.
+inline constexpr uint64_t kLeafBytes = 448;
+inline constexpr uint64_t kLeafAlignment = 64;
 
 // Largest key and largest value, in bytes: their sizes are stored as u32.
 inline constexpr uint64_t kMaxKeySize = UINT32_MAX;
@@ -51,7 +64,7 @@ using PoolOffset = uint64_t;
 //                                  |     Journal (SDK journal.h: header + records of
 //                                  |     {target offset, 8-byte value}), one object
 //                                  v
-//   Leaf (one pmemobj allocation, 440 bytes)          Leaf                  Leaf
+//   Leaf (one pmemobj object, 440 bytes used)         Leaf                  Leaf
 //   +-----------+------------------+---------------+  +------+----    ...   +------+----
 //   | next  u64 | hashes  u8 [48]  | slots u64[48] |->| next |  ...          | next | = 0
 //   +-----------+------------------+---------------+  +------+----          +------+----
@@ -128,8 +141,16 @@ using PoolOffset = uint64_t;
 //  cleaner   copies a live record of a sparse slab into a fresh record, persists it, then
 //            stores slots[i] = copy (8 bytes, persisted), then releases the old record; the
 //            slot holds the same pair before and after the store.
-//  upgrade   (version 1 pool) journal allocated (a transaction), then version = 2 (a
-//            transaction), before anything else is written.
+//  upgrade   (version 1 pool) journal allocated (a transaction); then (version 1 or 2)
+//            version = 3 (a transaction), before anything else is written.
+//  journal   a commit's stores stay in its log after the commit point until a checkpoint
+//            (SDK journal.h, kWhenFull; open redoes the log). The log's targets are slots[]
+//            and hashes[] words of leaves, so the log is checkpointed (every logged store
+//            durable, the log emptied) before any other store into a leaf and before any
+//            free: otherwise a redo would put an older commit's word over a newer direct
+//            store, or into memory reused since. Every insert, overwrite, remove, cleaner
+//            move and transaction above starts with that checkpoint (one atomic load when the
+//            log is empty); a slab's free and a publish make it themselves.
 
 struct Root {
   uint64_t magic;     // kRootMagic; 0 when pool creation was interrupted before initialization
@@ -148,6 +169,7 @@ struct Leaf {
 static_assert(offsetof(Leaf, hashes) == 8, "persistent format");
 static_assert(offsetof(Leaf, slots) == 56, "persistent format");
 static_assert(sizeof(Leaf) == 440, "persistent format");
+static_assert(sizeof(Leaf) <= kLeafBytes && kLeafBytes % kLeafAlignment == 0, "persistent format");
 
 // One buffer per pair: a leaf split moves the 8-byte slot reference and copies no key or
 // value bytes. Written and persisted before any live slot refers to it, never modified after

@@ -52,6 +52,16 @@ uint64_t JournalRecordsFor(uint64_t pool_bytes) {
 
 }  // namespace
 
+namespace {
+
+uint64_t LeafFlags(const pmemkv::Pool& pool, bool typed) {
+  const uint64_t headerless =
+      typed ? 0 : pmemkv::AllocClasses::RegisterHeaderless(pool.get(), kLeafBytes, kLeafAlignment, pool.size());
+  return headerless != 0 ? headerless : pool.AllocFlags(kLeafBytes);
+}
+
+}  // namespace
+
 Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
     : pool_(std::move(pool)),
       pop_(pool_->get()),
@@ -61,8 +71,11 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
       arena_(new SlabArena(pop_, kSlabTypeNum, SlabArena::SlabBytesFor(pool_->size()),
                            pool_->AllocFlags(SlabArena::SlabBytesFor(pool_->size())))),
       is_pmem_(pmemkv::RangePersister::MappingIsPmem(pop_, pool_->size())),
+      leaf_flags_(LeafFlags(*pool_, TypedLeaves())),
       persist_(pop_, is_pmem_),
-      journal_(pop_, is_pmem_) {
+      journal_(pop_, is_pmem_, pmemkv::Journal::kWhenFull) {
+  // A slab's words may be targets of a commit still in the log: durable before it is freed.
+  arena_->SetBeforeFree([](void* self) { static_cast<Tree3*>(self)->DirectWrite(); }, this);
   // A single-file pool maps the whole file, so its size bounds every offset (checked on open).
   // Poolsets and device DAX are not bounded this way (their size is unknown here).
   const uint64_t span = pmemkv::SpanOf(*pool_).size();
@@ -74,12 +87,13 @@ Tree3::Tree3(std::unique_ptr<pmemkv::Pool> pool, Root* root)
 Tree3::~Tree3() {
   if (!spares_.empty()) (void)FreeEmptyLeaves(spares_);
   spares_.clear();
+  DirectWrite();  // a clean log: the next open redoes nothing
   DeleteDram();
 }
 
 // Open: root (versions 1 and 2), then the journal (redoing a batch that committed before a
 // crash, before anything reads a leaf), then the leaves (Recover), then a version 1 pool is
-// marked version 2 (layout.h "upgrade").
+// marked version 3 (layout.h "upgrade").
 Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>* engine) {
   std::unique_ptr<pmemkv::Pool> pool;
   Status s = pmemkv::Pool::Open(config, kLayoutName, &pool);
@@ -104,13 +118,13 @@ Status Tree3::Open(const pmemkv::Config& config, std::unique_ptr<pmemkv::Engine>
   s = tree->Recover();
   if (!s.ok()) return s;
   if (root->version < kLayoutVersion) {
-    s = RunTx(tree->pop_, [&]() -> Status {
+    s = tree->DirectTx([&]() -> Status {
       Status st = TxAddRange(&root->version, sizeof root->version);
       if (st.ok()) root->version = kLayoutVersion;
       return st;
     });
     if (!s.ok()) return s;
-    CrashPoint("open: upgraded to version 2");
+    CrashPoint("open: upgraded");
   }
   *engine = std::move(tree);
   return Status::OK();
@@ -176,7 +190,7 @@ Status Tree3::Recover() {
     uint64_t steps = 0, power = 1;
     LeafNode* tail = nullptr;
     for (PoolOffset off = root_->head; off != 0;) {
-      if (!span.Contains(off, sizeof(Leaf)) || pmemobj_type_num(Oid(off)) != kLeafTypeNum)
+      if (!span.Contains(off, sizeof(Leaf)) || !IsLeafObject(off))
         throw std::runtime_error("the leaf list leaves the pool (a leaf at offset " + std::to_string(off) + ")");
       if (off == mark) throw std::runtime_error("the leaf list loops");
       if (++steps == power) {
@@ -271,7 +285,7 @@ Status Tree3::Recover() {
 Status Tree3::FreeEmptyLeaves(const std::vector<LeafNode*>& empty) {
   if (empty.empty()) return Status::OK();
   size_t erased = 0;
-  Status s = RunTx(pop_, [&]() -> Status {
+  Status s = DirectTx([&]() -> Status {
     for (LeafNode* l : empty) {
       Status st = TxUnlinkLeaf(l);
       if (!st.ok()) return st;
@@ -304,7 +318,7 @@ Status Tree3::TxNewKVSlot(Slice key, Slice value, PoolOffset* off, const KVSlot*
 // REQUIRES: inside RunTx.
 Status Tree3::TxNewLeaf(Leaf** leaf, PoolOffset* off) {
   PMEMoid oid = OID_NULL;
-  Status s = pmemkv::TxAlloc(sizeof(Leaf), kLeafTypeNum, &oid, /*zero=*/true, pool_->AllocFlags(sizeof(Leaf)));
+  Status s = pmemkv::TxAlloc(kLeafBytes, kLeafTypeNum, &oid, /*zero=*/true, leaf_flags_);
   if (!s.ok()) return s;
   CrashPoint("leaf allocated");
   s = TxAddRange(&root_->head, sizeof(root_->head));
@@ -344,6 +358,7 @@ Status Tree3::Put(Slice key, Slice value) {
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
   Status outside = pmemkv::CheckOutsideTx();  // direct stores never join a caller's transaction
   if (!outside.ok()) return outside;
+  DirectWrite();
   const uint8_t h = Fingerprint(key.data(), key.size());
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
@@ -389,7 +404,7 @@ Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
   }
   PoolOffset off = carved ? c.off : 0;
   const KVSlot* kv = carved ? c.kv : nullptr;
-  Status s = RunTx(pop_, [&]() -> Status {
+  Status s = DirectTx([&]() -> Status {
     Status st = carved ? Status::OK() : TxNewKVSlot(key, value, &off, &kv);
     CrashPoint("overwrite: new KVSlot written");
     if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
@@ -434,7 +449,7 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
   }
   PoolOffset off = 0;
   const KVSlot* kv = nullptr;
-  Status s = RunTx(pop_, [&]() -> Status {
+  Status s = DirectTx([&]() -> Status {
     Status st = TxNewKVSlot(key, value, &off, &kv);
     CrashPoint("insert: KVSlot written");
     if (st.ok()) st = TxAddRange(&p->hashes[slot], sizeof(p->hashes[slot]));
@@ -465,7 +480,7 @@ Status Tree3::PutFirst(Slice key, Slice value, uint8_t h, uint64_t pfx) {
   Leaf* p = nullptr;
   PoolOffset leaf_off = 0, off = carved ? c.off : 0;
   const KVSlot* kv = carved ? c.kv : nullptr;
-  Status s = RunTx(pop_, [&]() -> Status {
+  Status s = DirectTx([&]() -> Status {
     Status st = TxNewLeaf(&p, &leaf_off);
     CrashPoint("first: leaf acquired");
     if (st.ok() && !carved) st = TxNewKVSlot(key, value, &off, &kv);
@@ -581,7 +596,7 @@ Status Tree3::SplitLeaf(const InnerTree::Path& path, LeafNode* leaf, Slice sep, 
   }
   fresh.reset(new (std::nothrow) LeafNode);
   if (fresh == nullptr) return Status::OutOfMemory("out of DRAM for a tree3 leaf");
-  Status s = RunTx(pop_, [&]() -> Status {
+  Status s = DirectTx([&]() -> Status {
     Status st = TxNewLeaf(&new_p, &new_off);
     CrashPoint("split: leaf acquired");
     if (st.ok() && move != 0) st = TxAddRange(old_p->hashes, sizeof(old_p->hashes));
@@ -748,6 +763,15 @@ void Tree3::FlushSplits() noexcept {
   p.leaves.clear();
 }
 
+// What a leaf offset of the list must point to (layout.h "Leaf objects"): an allocation of
+// kLeafTypeNum (a leaf of a version 1 or 2 build), or an object of the header-less leaf class.
+bool Tree3::IsLeafObject(PoolOffset off) const noexcept {
+  const PMEMoid oid = Oid(off);
+  const uint64_t type = pmemobj_type_num(oid);
+  if (type == kLeafTypeNum) return true;
+  return type == 0 && off % kLeafAlignment == 0 && pmemobj_alloc_usable_size(oid) == kLeafBytes;
+}
+
 LeafNode* Tree3::TakeSpare() noexcept {
   if (spares_.empty() && !AddSpares().ok()) return nullptr;
   LeafNode* const l = spares_.back();
@@ -768,7 +792,7 @@ Status Tree3::AddSpares() noexcept {
     spares_.reserve(spares_.size() + kSpareGroup);
     PoolOffset next = root_->head;
     for (size_t i = 0; i < kSpareGroup; i++) {
-      const PMEMoid oid = acts.Reserve(sizeof(Leaf), kLeafTypeNum, pool_->AllocFlags(sizeof(Leaf)));
+      const PMEMoid oid = acts.Reserve(kLeafBytes, kLeafTypeNum, leaf_flags_);
       if (OID_IS_NULL(oid)) break;
       Leaf* const p = At<Leaf>(oid.off);
       std::memset(p, 0, sizeof(Leaf));
@@ -822,6 +846,7 @@ Status Tree3::Exists(Slice key) {
 Status Tree3::Remove(Slice key) {
   Status outside = pmemkv::CheckOutsideTx();
   if (!outside.ok()) return outside;
+  DirectWrite();
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
   LeafNode* leaf = tree_.Find(key, pfx, &path);
@@ -839,9 +864,9 @@ Status Tree3::Remove(Slice key) {
     pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
     CrashPoint("remove: fingerprint cleared");
     p->slots[slot] = 0;  // not persisted: a dead slot's reference means nothing (I2)
-    if (empties) unlinked = RunTx(pop_, [&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
+    if (empties) unlinked = DirectTx([&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
   } else {
-    Status s = RunTx(pop_, [&]() -> Status {
+    Status s = DirectTx([&]() -> Status {
       Status st = TxAddRange(&p->hashes[slot], sizeof(p->hashes[slot]));
       if (st.ok()) st = TxAddRange(&p->slots[slot], sizeof(PoolOffset));
       if (!st.ok()) return st;
@@ -950,7 +975,7 @@ Status Tree3::PrepareBatchLeaves(std::vector<BatchItem>& items) {
       if (node == nullptr) return pmemkv::BatchOpError(it.index, Status::OutOfMemory("out of DRAM for a tree3 leaf"));
       Leaf* p = nullptr;
       PoolOffset off = 0;
-      Status s = RunTx(pop_, [&]() -> Status { return TxNewLeaf(&p, &off); });
+      Status s = DirectTx([&]() -> Status { return TxNewLeaf(&p, &off); });
       if (!s.ok()) return pmemkv::BatchOpError(it.index, s);
       CrashPoint("batch: first leaf created");
       LeafNode* leaf = node.release();
@@ -1194,7 +1219,7 @@ void Tree3::DropEmptyLeaves(const std::vector<BatchItem>& items) noexcept {
 }
 
 void Tree3::DropEmptyLeaf(const InnerTree::Path& path, LeafNode* leaf) noexcept {
-  if (!RunTx(pop_, [&]() -> Status { return TxUnlinkLeaf(leaf); }).ok()) return;
+  if (!DirectTx([&]() -> Status { return TxUnlinkLeaf(leaf); }).ok()) return;
   ExcludeReaders([&] { tree_.Remove(path, leaf); });
   ListErase(leaf);
   delete leaf;
@@ -1232,6 +1257,7 @@ bool Tree3::CleanLeaf(LeafNode* l, uint64_t min_garbage, int lo, int hi) noexcep
     moves[n++] = Move{i, fresh, old, bytes};
   }
   if (n == 0) return ok;
+  DirectWrite();
   persist_.Persist();
   CrashPoint("clean: copies persisted");
   for (int k = 0; k < n; k++) {

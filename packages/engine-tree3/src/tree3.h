@@ -120,6 +120,9 @@ class Tree3 final : public pmemkv::Engine {
   // Tests only: while set, every new pair is an allocation of its own (as in a version 1
   // pool). Set it while no engine runs.
   static void SetOwnRecordsOnlyForTesting(bool on) noexcept { OwnRecordsOnly() = on; }
+  // Tests only: while set, engines opened allocate leaves as allocations of kLeafTypeNum with
+  // a header (as versions 1 and 2 did). Set it while no engine runs.
+  static void SetTypedLeavesForTesting(bool on) noexcept { TypedLeaves() = on; }
 
  private:
   friend class Tree3Cursor;
@@ -132,6 +135,10 @@ class Tree3 final : public pmemkv::Engine {
   }
   PMEMoid Oid(PoolOffset off) const noexcept { return PMEMoid{uuid_lo_, off}; }
 
+  static bool& TypedLeaves() noexcept {
+    static bool on = false;
+    return on;
+  }
   static bool& OwnRecordsOnly() noexcept {
     static bool on = false;
     return on;
@@ -209,6 +216,16 @@ class Tree3 final : public pmemkv::Engine {
   // kSpareGroup of them in one publish when none is left; nullptr when the pool has no room.
   LeafNode* TakeSpare() noexcept;
   pmemkv::Status AddSpares() noexcept;
+  // Every journal commit durable in its targets (journal_): one atomic load when none is
+  // pending. REQUIRES: called before a direct store into a leaf or a free.
+  void DirectWrite() noexcept { journal_.Checkpoint(); }
+  // RunTx after DirectWrite: a transaction stores into leaves and frees.
+  template <class F>
+  pmemkv::Status DirectTx(F&& fn) {
+    DirectWrite();
+    return RunTx(pop_, std::forward<F>(fn));
+  }
+  bool IsLeafObject(PoolOffset off) const noexcept;
 
   // Batch steps (tree3.cc, "Batch").
   struct BatchItem;
@@ -259,15 +276,24 @@ class Tree3 final : public pmemkv::Engine {
 
   std::unique_ptr<pmemkv::SlabArena> arena_;
   const bool is_pmem_;
+  // Allocation flags of every new leaf (kLeafBytes requested): the header-less leaf class
+  // (layout.h "Leaf objects"), or the SDK's compact class when libpmemobj refused it.
+  const uint64_t leaf_flags_;
   // What a write persists before its commit store: flushes and one fence on persistent memory,
   // one msync over their span on a disk (not one per range). Writer-only state.
   pmemkv::RangePersister persist_;
+  // The journal of batches and spare-leaf splits, checkpointed when its log fills
+  // (kWhenFull): a commit costs one persist on a disk. Its targets are leaves' slots[] and
+  // hashes[] words, so before any other store into a leaf, and before any free, the log is
+  // checkpointed (journal.h): DirectWrite() at the start of every write path that stores
+  // directly (Put, Remove, the cleaner), DirectTx() for every transaction, the arena's
+  // before-free hook for slabs, WordStores::Commit for publishes, and the destructor.
   pmemkv::Journal journal_;
   InnerTree tree_;
   LeafNode* list_head_ = nullptr;  // DRAM mirror of the persistent leaf list, from Root::head
   // Spare leaves: on the list mirror, never in tree_, every slot dead. Writer-only state.
   std::vector<LeafNode*> spares_;
-  // Leaves added per publish when no spare is left. A spare is 440 bytes of the pool.
+  // Leaves added per publish when no spare is left. A spare is kLeafBytes of the pool.
   static constexpr size_t kSpareGroup = 32;
   LeafNode* clean_cursor_ = nullptr;  // the next leaf MaybeClean visits (on the list mirror)
   int clean_slot_ = 0;                // and its first slot

@@ -387,6 +387,7 @@ void TestFill(const char* name, int order, size_t count) {
 
 struct ObjectCensus {
   uint64_t leaves = 0, kvslots = 0, slabs = 0, journals = 0, other = 0, bytes = 0;
+  uint64_t typed_leaves = 0;  // of `leaves`: allocations of kLeafTypeNum (versions 1 and 2)
 };
 
 // Counts the pool's allocated objects by type, with the engine closed.
@@ -399,8 +400,10 @@ ObjectCensus Census(const std::string& path) {
   }
   for (PMEMoid oid = pmemobj_first(pop); !OID_IS_NULL(oid); oid = pmemobj_next(oid)) {
     const uint64_t type = pmemobj_type_num(oid);
-    if (type == tree3::kLeafTypeNum)
+    if (type == tree3::kLeafTypeNum || (type == 0 && pmemobj_alloc_usable_size(oid) == tree3::kLeafBytes)) {
       c.leaves++;
+      c.typed_leaves += type == tree3::kLeafTypeNum ? 1 : 0;
+    }
     else if (type == tree3::kKVSlotTypeNum)
       c.kvslots++;
     else if (type == tree3::kSlabTypeNum)
@@ -597,7 +600,7 @@ void TestLayoutChecks() {
   pmemobj_close(pop);
   const pmemkv::Status s = OpenTree(path, 0, &t);
   CHECK(s.code() == pmemkv::Code::kInvalidArgument);
-  CHECK(s.message().find("layout version 3") != std::string::npos);
+  CHECK(s.message().find("layout version " + std::to_string(tree3::kLayoutVersion + 1)) != std::string::npos);
   pop = pmemobj_open(path.c_str(), tree3::kLayoutName);
   CHECK(pop != nullptr);
   root = static_cast<tree3::Root*>(pmemobj_direct(pmemobj_root(pop, sizeof(tree3::Root))));
@@ -856,22 +859,129 @@ void TestCrashPoints() {
   unlink(work.c_str());
 }
 
-// A version 1 pool (every pair an allocation of its own, no journal) opens, is marked version
-// 2, and takes slab records beside its own pairs: overwrites and removes of its pairs free
+// A batch's commit stays in the journal's log until a checkpoint (kWhenFull), so every direct
+// write after it checkpoints first; otherwise the redo at the next open would store the
+// batch's older words over the write's (or into memory freed since). For each kind of direct
+// write into the leaf a batch changed, a forked child runs the batch, then the write, and
+// exits without closing the engine (whatever was not checkpointed stays in the log), killed
+// at each crash point on the way or not at all. Reopened, the pool passes Verify and holds the
+// batch and the write when the child was not killed; when it was: the state before the batch,
+// after it, or after both.
+void TestDirectWritesAfterABatch() {
+  // One step of a follow-up: an operation and its effect on the model.
+  struct Step {
+    std::function<pmemkv::Status(tree3::Tree3*)> op;
+    std::function<void(Model*)> apply;
+  };
+  struct FollowUp {
+    const char* name;
+    std::vector<Step> steps;
+  };
+  std::vector<pmemkv::BatchOp> batch;
+  for (uint64_t i = 0; i <= 20; i += 2) batch.push_back({true, Key(i), "batch " + std::to_string(i)});
+  batch.push_back({false, Key(22), ""});
+  batch.push_back({false, Key(24), ""});
+  const auto put = [](uint64_t i, std::string v) {
+    return Step{[=](tree3::Tree3* t) { return t->Put(Key(i), v); }, [=](Model* m) { (*m)[Key(i)] = v; }};
+  };
+  const auto remove = [](uint64_t i) {
+    return Step{[=](tree3::Tree3* t) {
+                  const pmemkv::Status s = t->Remove(Key(i));
+                  return s.IsNotFound() ? pmemkv::Status::OK() : s;
+                },
+                [=](Model* m) { m->erase(Key(i)); }};
+  };
+  std::vector<Step> empty_the_leaf;
+  for (uint64_t i = 0; i < 60; i += 2) empty_the_leaf.push_back(remove(i));
+  empty_the_leaf.push_back(put(7, "alone"));
+  const FollowUp follow_ups[] = {
+      {"put of a new key", {put(1, "new")}},
+      {"overwrite of a key the batch wrote", {put(2, "over")}},
+      {"remove of a key the batch wrote", {remove(4)}},
+      {"put of a pair of its own (transaction)", {put(3, std::string(5000, 'o'))}},
+      {"removes that free the leaf, then a put into a new leaf", empty_the_leaf},
+      {"cleaner moving the batch's records",
+       {Step{[](tree3::Tree3* t) { return t->CleanAll(1) ? pmemkv::Status::OK() : pmemkv::Status::OutOfMemory("no room"); },
+             [](Model*) {}}}},
+  };
+  const std::string prepared = PoolPath("direct-prepared"), work = PoolPath("direct-work");
+  Model before;
+  {
+    unlink(prepared.c_str());
+    std::unique_ptr<tree3::Tree3> t;
+    CHECK_OK(OpenTree(prepared, 8 << 20, &t));
+    PutAll(t.get(), &before, Range(0, 60, 2));  // one leaf of 30
+  }
+  for (const FollowUp& f : follow_ups) {
+    // The states a kill may leave: before the batch, after it, after each step.
+    std::vector<Entries> states{ModelRange(before, pmemkv::KeyRange{})};
+    Model m = before;
+    ApplyBatch(batch, &m);
+    states.push_back(ModelRange(m, pmemkv::KeyRange{}));
+    for (const Step& step : f.steps) {
+      step.apply(&m);
+      states.push_back(ModelRange(m, pmemkv::KeyRange{}));
+    }
+    int completed = 0;
+    const int points = pmemkv::testing::KillAtEveryCrashPoint(
+        prepared, work,
+        [&](const std::string& pool) {
+          std::unique_ptr<tree3::Tree3> t;
+          pmemkv::Status s = OpenTree(pool, 0, &t);
+          if (s.ok()) s = t->Batch(batch);
+          for (size_t i = 0; s.ok() && i < f.steps.size(); i++) s = f.steps[i].op(t.get());
+          (void)t.release();  // no close: the child exits with the log as the writes left it
+          return s;
+        },
+        [&](const pmemkv::testing::CrashOutcome& o) {
+          std::unique_ptr<tree3::Tree3> t;
+          pmemkv::Status s = OpenTree(work, 0, &t);
+          if (!s.ok()) {
+            std::fprintf(stderr, "after a batch, %s: step %d: the pool does not open: %s\n", f.name, o.step, s.message().c_str());
+            return false;
+          }
+          const std::string v = t->Verify();
+          if (!v.empty()) {
+            std::fprintf(stderr, "after a batch, %s: step %d: Verify: %s\n", f.name, o.step, v.c_str());
+            return false;
+          }
+          const Entries got = Dump(t.get());
+          const bool ok = o.killed ? std::find(states.begin(), states.end(), got) != states.end() : got == states.back();
+          if (!ok)
+            std::fprintf(stderr, "after a batch, %s: %s at step %d the pool holds %zu entries (%zu after the batch, %zu at the end)\n",
+                         f.name, o.killed ? "killed" : "exiting", o.step, got.size(), states[1].size(), states.back().size());
+          completed += o.killed ? 0 : 1;
+          return ok;
+        });
+    std::fprintf(stderr, "after a batch, %s: %d points killed\n", f.name, points);
+    CHECK(points >= 2);
+    CHECK(completed == 1);
+  }
+  unlink(prepared.c_str());
+  unlink(work.c_str());
+}
+
+// A version 1 pool (every pair an allocation of its own, no journal, every leaf a typed
+// allocation) opens, is marked version 3, and takes slab records beside its own pairs and
+// header-less leaves beside its typed ones: overwrites and removes of its pairs free
 // them, batches mix both kinds, and it reopens with everything. A version above 2 is refused
 // and left as it was.
 void TestVersion1Upgrade() {
   const std::string path = PoolPath("v1");
   std::unique_ptr<tree3::Tree3> t;
+  tree3::Tree3::SetTypedLeavesForTesting(true);
   CHECK_OK(OpenTree(path, 16 << 20, &t));
   Model m;
   PutAllOwn(t.get(), &m, Range(0, 2000));
   t.reset();
-  CHECK(Census(path).kvslots == 2000);
+  tree3::Tree3::SetTypedLeavesForTesting(false);
+  const ObjectCensus v1 = Census(path);
+  CHECK(v1.kvslots == 2000);
+  CHECK(v1.leaves > 10 && v1.typed_leaves == v1.leaves);
   CHECK(MakeVersion1(path));
   CHECK_OK(OpenTree(path, 0, &t));
   t.reset();
-  CHECK(VersionOf(path) == 2);
+  CHECK(VersionOf(path) == tree3::kLayoutVersion);
   CHECK_OK(OpenTree(path, 0, &t));
   CHECK_VERIFY(t.get());
   CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
@@ -895,7 +1005,10 @@ void TestVersion1Upgrade() {
   uint64_t own = 0;
   for (uint64_t i = 0; i < 2000; i++)
     if (i % 4 == 3 && i % 8 != 3 && i % 8 != 7) own++;
-  CHECK(Census(path).kvslots == own);
+  const ObjectCensus after = Census(path);
+  CHECK(after.kvslots == own);
+  // The version 1 leaves stay typed allocations; the splits since added header-less ones.
+  CHECK(after.typed_leaves > 0 && after.leaves > after.typed_leaves);
   CHECK_OK(OpenTree(path, 0, &t));
   CHECK_VERIFY(t.get());
   CHECK(Dump(t.get()) == ModelRange(m, pmemkv::KeyRange{}));
@@ -1011,6 +1124,7 @@ PMEMKV_TEST(EmptyLeavesAreFreed) { TestEmptyLeavesFreed(); }
 PMEMKV_TEST(PoolFullDuringSplitsLeavesTreeIntact) { TestOutOfSpaceDuringSplit(); }
 PMEMKV_TEST(LayoutNameAndVersionCheckedDamagedPoolsRefused) { TestLayoutChecks(); }
 PMEMKV_TEST(KillAtAnyStepLeavesStateBefore) { TestCrashPoints(); }
+PMEMKV_TEST(DirectWritesAfterABatchCheckpointItsCommitFirst) { TestDirectWritesAfterABatch(); }
 PMEMKV_TEST(BatchIsAllOrNothing) { TestBatch(); }
 PMEMKV_TEST(InsideAForeignTransactionIsTransactionScopeError) { TestInsideForeignTransaction(); }
 PMEMKV_TEST(Version1PoolIsUpgradedAndMixesOwnAndSlabRecords) { TestVersion1Upgrade(); }

@@ -1,5 +1,5 @@
-// Layout versions: a pool whose root says version 1 opens, keeps every pair, and is marked
-// version 2 (with a journal) before anything else is written; a version above 2 is refused
+// Layout versions: a pool whose root says version 1 or 2 opens, keeps every pair, and is marked
+// version 3 (with a journal) before anything else is written; a version above 3 is refused
 // with INVALID_ARGUMENT naming both versions, and its root is left as it was. (The native
 // tests upgrade a real version 1 pool, whose pairs are allocations of their own.)
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -31,11 +31,11 @@ function makePool(name: string): string {
   return poolPath;
 }
 
-test('a version 1 root is upgraded to version 2 on open, with every pair', () => {
+test('a version 1 root is upgraded to version 3 on open, with every pair', () => {
   const poolPath = makePool('v1.pool');
   const file = fs.readFileSync(poolPath);
   const root = rootOf(file);
-  expect(file.readBigUInt64LE(root + VERSION_AT)).toBe(2n);
+  expect(file.readBigUInt64LE(root + VERSION_AT)).toBe(3n);
   file.writeBigUInt64LE(1n, root + VERSION_AT);
   file.writeBigUInt64LE(0n, root + JOURNAL_AT);  // version 1 had no journal
   fs.writeFileSync(poolPath, file);
@@ -45,18 +45,35 @@ test('a version 1 root is upgraded to version 2 on open, with every pair', () =>
   db.put(Buffer.from('key-7'), Buffer.from('after the upgrade'));
   db.close();
   const after = fs.readFileSync(poolPath);
-  expect(after.readBigUInt64LE(root + VERSION_AT)).toBe(2n);
+  expect(after.readBigUInt64LE(root + VERSION_AT)).toBe(3n);
   expect(after.readBigUInt64LE(root + JOURNAL_AT)).not.toBe(0n);
   const again = openTree3(poolPath);
   expect(again.get(Buffer.from('key-7'))?.toString()).toBe('after the upgrade');
   again.close();
 });
 
-test('a version above 2 is INVALID_ARGUMENT naming both versions, and the pool is left as it was', () => {
-  const poolPath = makePool('v3.pool');
+test('a version 2 root is upgraded to version 3 on open, with every pair, and grows on', () => {
+  const poolPath = makePool('v2.pool');
   const file = fs.readFileSync(poolPath);
   const root = rootOf(file);
-  file.writeBigUInt64LE(3n, root + VERSION_AT);
+  file.writeBigUInt64LE(2n, root + VERSION_AT);
+  fs.writeFileSync(poolPath, file);
+  const db = openTree3(poolPath);
+  expect(db.countAll()).toBe(500);
+  for (let i = 500; i < 3000; i++) db.put(Buffer.from(`key-${i}`), Buffer.from(`value-${i}`));
+  db.close();
+  expect(fs.readFileSync(poolPath).readBigUInt64LE(root + VERSION_AT)).toBe(3n);
+  const again = openTree3(poolPath);
+  expect(again.countAll()).toBe(3000);
+  expect(again.get(Buffer.from('key-2999'))?.toString()).toBe('value-2999');
+  again.close();
+});
+
+test('a version above 3 is INVALID_ARGUMENT naming both versions, and the pool is left as it was', () => {
+  const poolPath = makePool('v4.pool');
+  const file = fs.readFileSync(poolPath);
+  const root = rootOf(file);
+  file.writeBigUInt64LE(4n, root + VERSION_AT);
   fs.writeFileSync(poolPath, file);
   let error: { code?: string; message?: string } | undefined;
   try {
@@ -65,13 +82,13 @@ test('a version above 2 is INVALID_ARGUMENT naming both versions, and the pool i
     error = err as { code?: string; message?: string };
   }
   expect(error?.code).toBe('INVALID_ARGUMENT');
-  expect(error?.message).toMatch(/layout version 3/);
-  expect(error?.message).toMatch(/version 2/);
+  expect(error?.message).toMatch(/layout version 4/);
+  expect(error?.message).toMatch(/version 3/);
   // The root is as it was (libpmemobj's own open and close may touch its runtime areas), and
-  // with version 2 written back the pool opens with every pair.
+  // with version 3 written back the pool opens with every pair.
   const after = fs.readFileSync(poolPath);
   expect(after.subarray(root, root + 64).equals(file.subarray(root, root + 64))).toBe(true);
-  after.writeBigUInt64LE(2n, root + VERSION_AT);
+  after.writeBigUInt64LE(3n, root + VERSION_AT);
   fs.writeFileSync(poolPath, after);
   const db = openTree3(poolPath);
   expect(db.countAll()).toBe(500);

@@ -116,6 +116,29 @@ class AllocClasses {
     return 0;
   }
 
+  // Flags for a class of objects of exactly `unit` bytes (a multiple of `alignment`, itself a
+  // power of two of at least 8) with no allocation header, registered in `pop` (a pool of
+  // `pool_size` bytes, as Register), or 0 when libpmemobj refuses the class (allocate with
+  // Flags(unit) then). For an engine's fixed-size nodes allocated many at a time:
+  //   + a reservation writes nothing into the pool (a compact header is 16 bytes persisted per
+  //     object: on an ordinary disk one msync each, before the publish);
+  //   + every object starts at a multiple of `alignment` from the mapping's base;
+  //   - the object carries no type number (pmemobj_type_num gives 0) and its size is the
+  //     class's unit (pmemobj_alloc_usable_size gives `unit`): an engine that checks what an
+  //     offset points to checks those instead. Request exactly `unit` bytes.
+  // Like the other classes this one is not part of the pool format: call it on every open,
+  // before the first allocation, with the same arguments.
+  static uint64_t RegisterHeaderless(PMEMobjpool* pop, size_t unit, size_t alignment, uint64_t pool_size) {
+    if (unit == 0 || alignment < 8 || (alignment & (alignment - 1)) != 0 || unit % alignment != 0) return 0;
+    pobj_alloc_class_desc desc{};
+    desc.unit_size = unit;
+    desc.alignment = alignment;
+    desc.units_per_block = static_cast<unsigned>((RunChunks(unit, pool_size) * kChunk - kRunOverhead) / unit);
+    desc.header_type = POBJ_HEADER_NONE;
+    if (pmemobj_ctl_set(pop, "heap.alloc_class.new.desc", &desc) != 0) return 0;
+    return POBJ_CLASS_ID(desc.class_id);
+  }
+
   // How many of the kCount classes are in use (kCount unless libpmemobj refused some).
   size_t registered() const noexcept {
     size_t n = 0;
