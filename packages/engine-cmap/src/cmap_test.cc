@@ -2,6 +2,7 @@
 // on pools in a fresh directory under /dev/shm (PMEM_IS_PMEM_FORCE=1), removed afterwards.
 #include "cmap.h"
 
+#include <pmemkv/crash_testing.h>
 #include <pmemkv/testing.h>
 
 #include <libpmemobj.h>
@@ -295,6 +296,59 @@ PMEMKV_TEST(TestInsideForeignTransaction) {
   CHECK(GetValue(*e, "k", &v) && v == "old");
   CHECK(!GetValue(*e, "fresh", &v));
   CHECK(CountAll(*e) == 1);
+}
+
+// A batch whose growth allocates bucket segment 1 (reserve, write, persist, publish), killed
+// at every crash point on the way: reopened, every entry from before is there, the batch is
+// whole or absent (whole when the child was not killed), and the table grows on from there
+// (a segment published but not yet split into is used by the next growth).
+PMEMKV_TEST(TestKillDuringSegmentAllocation) {
+  Config prepared = PoolConfig("segment-prepared", 16ull << 20);
+  {
+    std::unique_ptr<Engine> e = OpenOrDie(prepared);
+    for (int i = 0; i < 1000; ++i) CHECK_OK(e->Put(Key(i), "before"));
+  }
+  std::vector<pmemkv::BatchOp> ops;
+  for (int i = 1000; i < 1300; ++i) ops.push_back({true, Key(i), "batch"});
+  Config work = prepared;
+  work.path = pmemkv::testing::PoolPath("segment-work");
+  int batches_seen = 0;
+  const int points = pmemkv::testing::KillAtEveryCrashPoint(
+      prepared.path, work.path,
+      [&](const std::string& pool) {
+        Config c = prepared;
+        c.path = pool;
+        std::unique_ptr<Engine> e;
+        Status s = CMap::Open(c, &e);
+        return s.ok() ? e->Batch(ops) : s;
+      },
+      [&](const pmemkv::testing::CrashOutcome& o) {
+        std::unique_ptr<Engine> e;
+        Status s = CMap::Open(work, &e);
+        if (!s.ok()) {
+          std::fprintf(stderr, "segment crash point %d: reopen: %s\n", o.step, s.message().c_str());
+          return false;
+        }
+        const uint64_t n = CountAll(*e);
+        const bool whole = n == 1300;
+        if (!(whole || (o.killed && n == 1000))) {
+          std::fprintf(stderr, "segment crash point %d: %llu entries\n", o.step, static_cast<unsigned long long>(n));
+          return false;
+        }
+        batches_seen += whole ? 1 : 0;
+        std::string v;
+        for (int i = 0; i < 1300; ++i)
+          if (GetValue(*e, Key(i), &v) != (i < 1000 || whole) || (i < 1000 && v != "before")) return false;
+        for (int i = 1300; i < 5000; ++i)
+          if (!e->Put(Key(i), "after").ok()) return false;
+        if (CountAll(*e) != 3700 + n) return false;
+        e.reset();
+        s = CMap::Open(work, &e);
+        return s.ok() && CountAll(*e) == 3700 + n && GetValue(*e, Key(4999), &v) && v == "after";
+      });
+  std::fprintf(stderr, "segment allocation: %d points killed, batch whole in %d of %d outcomes\n", points, batches_seen, points + 1);
+  CHECK(points >= 2);
+  CHECK(batches_seen >= 1);
 }
 
 // The smallest pool (8 MiB) holds large values: the table starts at 16 KiB and grows.

@@ -87,9 +87,10 @@
 //   split    one journal commit: bucket_count + k, and every link of the k parent chains
 //            and k new chains whose target changes. A torn split leaves all of them as before
 //            (I3 holds under the old bucket_count) or all as after.
-//   segment  transaction: alloc a zeroed segment; snapshot segments[s]; store its oid. Done
-//            before the split that first needs it; a crash in between leaves an empty,
-//            reachable segment that the next growth uses.
+//   segment  reserve a segment, write every bucket empty and persist it, then one publish
+//            allocates it and stores its oid into segments[s] (a crash before the publish
+//            leaves no trace). Done before the split that first needs it; a crash in between
+//            leaves an empty, reachable segment that the next growth uses.
 //   init     transaction: segment 0, bucket_count, version and magic together (I1).
 //   defrag   pmemobj_defrag moves entries of their own and updates every link to them
 //            atomically (it publishes relocations through its redo log; see

@@ -779,18 +779,21 @@ LeafNode* Tree3::TakeSpare() noexcept {
   return l;
 }
 
-// kSpareGroup leaves reserved, zeroed (every slot dead) and chained in front of the list, then
-// one publish that allocates them and stores Root::head: before it the list is as it was and
-// the reservations vanish at the next open; after it the list starts with empty leaves, which
-// the next open frees if the engine never used them (I1).
+// kSpareGroup leaves reserved, zeroed (every slot dead), chained in front of the list and
+// persisted, then one publish that allocates them and stores Root::head: before it the list is
+// as it was and the reservations vanish at the next open; after it the list starts with empty
+// leaves, which the next open frees if the engine never used them (I1). No journal checkpoint
+// first: the publish stores only into Root::head and the run's allocation state, which no
+// logged store targets (layout.h "journal": the log targets words of leaves in use, and a
+// leaf's or slab's memory is freed only after a checkpoint).
 Status Tree3::AddSpares() noexcept {
   pmemkv::ActionList acts(pop_);
-  pmemkv::WordStores stores(pop_);
+  pmemkv::RangePersister persist(pop_, is_pmem_);
   std::vector<std::unique_ptr<LeafNode>> nodes;
+  PoolOffset next = root_->head;
   try {
     nodes.reserve(kSpareGroup);
     spares_.reserve(spares_.size() + kSpareGroup);
-    PoolOffset next = root_->head;
     for (size_t i = 0; i < kSpareGroup; i++) {
       const PMEMoid oid = acts.Reserve(kLeafBytes, kLeafTypeNum, leaf_flags_);
       if (OID_IS_NULL(oid)) break;
@@ -798,18 +801,19 @@ Status Tree3::AddSpares() noexcept {
       std::memset(p, 0, sizeof(Leaf));
       p->next = next;
       next = oid.off;
-      if (!stores.AddPayload(p, sizeof(Leaf))) throw std::bad_alloc();
+      persist.Add(p, sizeof(Leaf));
       nodes.emplace_back(new LeafNode);
       nodes.back()->pleaf = p;
       nodes.back()->offset = oid.off;
     }
-    if (nodes.empty()) return Status::OutOfMemory("the tree3 pool is full: remove entries, or create a larger pool (config.size)");
-    if (!stores.Set(&root_->head, next)) throw std::bad_alloc();
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM for tree3 leaves");  // acts' reservations are released
   }
+  if (nodes.empty()) return Status::OutOfMemory("the tree3 pool is full: remove entries, or create a larger pool (config.size)");
+  if (!acts.Set(&root_->head, next)) return Status::OutOfMemory("out of DRAM for tree3 leaves");
+  persist.Persist();
   CrashPoint("spares: reserved");
-  Status s = stores.Commit(journal_, acts);
+  Status s = acts.Publish();
   if (!s.ok()) return s;
   CrashPoint("spares: published");
   for (std::unique_ptr<LeafNode>& n : nodes) {
