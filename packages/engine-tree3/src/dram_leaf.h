@@ -53,6 +53,26 @@ inline int CompareKeys(uint64_t pa, Slice a, uint64_t pb, Slice b) noexcept {
   return a.compare(b);
 }
 
+// The first 16 bytes of a key as two KeyPrefix words (bytes 0..7, bytes 8..15, each zero-
+// padded), for comparisons among keys that share their first 8 bytes (decimal or zero-padded
+// ids, "user:..."): where two differ, their order is the keys' bytewise order (zero padding
+// sorts a key that is a prefix of another first); equal ones say nothing.
+struct KeyPrefix16 {
+  uint64_t hi = 0, lo = 0;
+  bool operator==(const KeyPrefix16& o) const noexcept { return hi == o.hi && lo == o.lo; }
+  bool operator!=(const KeyPrefix16& o) const noexcept { return !(*this == o); }
+};
+inline KeyPrefix16 Prefix16(Slice key, uint64_t hi) noexcept {
+  return KeyPrefix16{hi, key.size() > 8 ? KeyPrefix(key.data() + 8, key.size() - 8) : 0};
+}
+inline KeyPrefix16 Prefix16(Slice key) noexcept { return Prefix16(key, KeyPrefix(key)); }
+// Bytewise order of (pa, a) and (pb, b), where pa and pb are the keys' Prefix16.
+inline int CompareKeys(const KeyPrefix16& pa, Slice a, const KeyPrefix16& pb, Slice b) noexcept {
+  if (pa.hi != pb.hi) return pa.hi < pb.hi ? -1 : 1;
+  if (pa.lo != pb.lo) return pa.lo < pb.lo ? -1 : 1;
+  return a.compare(b);
+}
+
 inline Slice KeyOf(const KVSlot* kv) noexcept { return Slice(kv->key(), kv->key_size); }
 inline Slice ValueOf(const KVSlot* kv) noexcept { return Slice(kv->value(), kv->value_size); }
 

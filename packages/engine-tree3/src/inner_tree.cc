@@ -7,16 +7,17 @@
 namespace tree3 {
 
 // Child i covers the keys in (sep[i - 1], sep[i]] of this node's own range; the last child
-// has no right separator. pfx[i] == KeyPrefix(sep[i]). One extra child (and separator) of
+// has no right separator. pfx[i] == Prefix16(sep[i]), so that a search compares separators
+// in the node itself unless they share 16 bytes with the key. One extra child (and separator) of
 // room lets InsertAt overflow by one before the node is split.
 struct InnerTree::InnerNode {
   int n = 0;  // children
-  uint64_t pfx[kMaxChildren];
+  KeyPrefix16 pfx[kMaxChildren];
   std::string sep[kMaxChildren];
   void* child[kMaxChildren + 1];
 
   // The child whose range holds key: the first i with key <= sep[i], else the last child.
-  int ChildIndex(Slice key, uint64_t kp) const noexcept {
+  int ChildIndex(Slice key, const KeyPrefix16& kp) const noexcept {
     int lo = 0, hi = n - 1;
     while (lo < hi) {
       const int mid = (lo + hi) >> 1;
@@ -30,7 +31,7 @@ struct InnerTree::InnerNode {
 
   // Child i's range is split at s: child i = left (keys <= s), child i + 1 = right.
   // REQUIRES: n <= kMaxChildren.
-  void InsertAt(int i, std::string&& s, uint64_t sp, void* left, void* right) noexcept {
+  void InsertAt(int i, std::string&& s, const KeyPrefix16& sp, void* left, void* right) noexcept {
     for (int j = n - 1; j > i; j--) {
       sep[j] = std::move(sep[j - 1]);
       pfx[j] = pfx[j - 1];
@@ -83,16 +84,17 @@ bool InnerTree::WithinUpperBound(const Path& path, Slice key, uint64_t pfx) cons
   for (int h = 0; h < height_; h++) {
     const Path::Step& step = path.at[h];
     if (step.index < step.node->n - 1)
-      return CompareKeys(pfx, key, step.node->pfx[step.index], step.node->sep[step.index]) <= 0;
+      return CompareKeys(Prefix16(key, pfx), key, step.node->pfx[step.index], step.node->sep[step.index]) <= 0;
   }
   return true;
 }
 
 LeafNode* InnerTree::Find(Slice key, uint64_t pfx, Path* path) const noexcept {
   void* node = root_;
+  const KeyPrefix16 kp = Prefix16(key, pfx);
   for (int h = height_; h > 0; h--) {
     const InnerNode* in = static_cast<const InnerNode*>(node);
-    const int i = in->ChildIndex(key, pfx);
+    const int i = in->ChildIndex(key, kp);
     if (path != nullptr) path->at[h - 1] = {const_cast<InnerNode*>(in), i};
     node = in->child[i];
   }
@@ -119,7 +121,7 @@ void InnerTree::PrepareSplit(const Path& path, Slice sep, SplitPlan* plan) const
     need++;  // a new root
   }
   plan->sep_.assign(sep.data(), sep.size());
-  plan->pfx_ = KeyPrefix(sep);
+  plan->pfx_ = Prefix16(sep);
   while (plan->spares_ < need) {
     InnerNode* node = new InnerNode;
     plan->spare_[plan->spares_++] = node;
@@ -130,7 +132,7 @@ void InnerTree::CommitSplit(const Path& path, SplitPlan* plan, LeafNode* left, L
   LeafNode* const old = height_ == 0 ? static_cast<LeafNode*>(root_)
                                      : static_cast<LeafNode*>(path.at[0].node->child[path.at[0].index]);
   std::string s = std::move(plan->sep_);
-  uint64_t sp = plan->pfx_;
+  KeyPrefix16 sp = plan->pfx_;
   void* l = left;
   void* r = right;
   for (int h = 0;; h++) {
@@ -251,7 +253,7 @@ void InnerTree::Build(const std::vector<LeafNode*>& leaves, std::vector<std::str
         for (size_t k = 0; k + 1 < size; k++) {
           // Each separator lies between exactly one pair of siblings, so it is moved once.
           std::string& sep = (*seps)[upper[start + k]];
-          node->pfx[k] = KeyPrefix(sep);
+          node->pfx[k] = Prefix16(sep);
           node->sep[k] = std::move(sep);
         }
         next.push_back(node);
@@ -316,7 +318,7 @@ std::string InnerTree::VerifyNode(const void* node, int height, const std::strin
   const InnerNode* in = static_cast<const InnerNode*>(node);
   if (in->n < 1 || in->n > kMaxChildren) return "inner node child count out of bounds";
   for (int i = 0; i + 1 < in->n; i++) {
-    if (in->pfx[i] != KeyPrefix(in->sep[i])) return "separator prefix mismatch";
+    if (in->pfx[i] != Prefix16(in->sep[i])) return "separator prefix mismatch";
     if (i > 0 && in->sep[i - 1].compare(in->sep[i]) >= 0) return "separators out of order";
     if (lo != nullptr && in->sep[i].compare(*lo) <= 0) return "separator below node range";
     if (hi != nullptr && in->sep[i].compare(*hi) > 0) return "separator above node range";

@@ -83,7 +83,7 @@ class InnerTree {
    private:
     friend class InnerTree;
     std::string sep_;
-    uint64_t pfx_ = 0;
+    KeyPrefix16 pfx_;
     InnerNode* spare_[kMaxHeight + 1] = {};
     int spares_ = 0;
     InnerNode* Take() noexcept { return spare_[--spares_]; }

@@ -245,6 +245,16 @@ void TestKeyPrefixOrder() {
     const int got = tree3::CompareKeys(tree3::KeyPrefix(a), a, tree3::KeyPrefix(b), b);
     CHECK((want < 0) == (got < 0) && (want == 0) == (got == 0));
   }
+  // The 16-byte prefix pair: keys of 0 to 21 bytes over a tiny alphabet, most sharing their
+  // first 8 bytes, so the second word and the fallback to the keys both decide often.
+  for (int i = 0; i < 200000; i++) {
+    std::string a(rng() % 22, '\0'), b(rng() % 22, '\0');
+    for (size_t k = 0; k < a.size(); k++) a[k] = k < 8 ? 'p' : static_cast<char>(rng() % 3);
+    for (size_t k = 0; k < b.size(); k++) b[k] = k < 8 ? 'p' : static_cast<char>(rng() % 3);
+    const int want = a.compare(b);
+    const int got = tree3::CompareKeys(tree3::Prefix16(a), a, tree3::Prefix16(b), b);
+    CHECK((want < 0) == (got < 0) && (want == 0) == (got == 0));
+  }
 }
 
 void TestBasics() {
