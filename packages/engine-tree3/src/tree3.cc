@@ -532,13 +532,13 @@ Status Tree3::Split(const InnerTree::Path& path, LeafNode* leaf, Slice key, Slic
     new_goes_right = false;
   } else {
     struct Item {
-      uint64_t pfx;
+      KeyPrefix16 pfx;  // keys that share 8 bytes are still ordered without a memcmp
       Slice key;
       int slot;  // -1: the key being inserted
     };
     Item items[kLeafSlots + 1];
-    for (int i = 0; i < kLeafSlots; i++) items[i] = {leaf->slot[i].prefix, leaf->Key(i), i};
-    items[kLeafSlots] = {pfx, key, -1};
+    for (int i = 0; i < kLeafSlots; i++) items[i] = {Prefix16(leaf->Key(i), leaf->slot[i].prefix), leaf->Key(i), i};
+    items[kLeafSlots] = {Prefix16(key, pfx), key, -1};
     constexpr int kMedian = kLeafSlots / 2;
     std::nth_element(items, items + kMedian, items + kLeafSlots + 1, [](const Item& a, const Item& b) {
       return CompareKeys(a.pfx, a.key, b.pfx, b.key) < 0;
@@ -1021,7 +1021,7 @@ Status Tree3::PrepareBatchLeaves(std::vector<BatchItem>& items) {
 Status Tree3::SplitForBatch(const InnerTree::Path& path, LeafNode* l, std::vector<BatchItem>& items, size_t first,
                             size_t last) {
   struct Key {
-    uint64_t pfx;
+    KeyPrefix16 pfx;  // keys that share 8 bytes are still ordered without a memcmp
     Slice key;
     int slot;  // -1: a new key of the batch
   };
@@ -1030,11 +1030,12 @@ Status Tree3::SplitForBatch(const InnerTree::Path& path, LeafNode* l, std::vecto
     c.reserve(l->count + (last - first));
     for (uint64_t m = l->LiveMask(); m != 0; m &= m - 1) {
       const int i = __builtin_ctzll(m);
-      c.push_back(Key{l->slot[i].prefix, l->Key(i), i});
+      c.push_back(Key{Prefix16(l->Key(i), l->slot[i].prefix), l->Key(i), i});
     }
     for (size_t k = first; k < last; k++) {
       const BatchItem& x = items[k];
-      if (x.op->is_put && l->Find(x.h, x.pfx, x.op->key) < 0) c.push_back(Key{x.pfx, Slice(x.op->key), -1});
+      if (x.op->is_put && l->Find(x.h, x.pfx, x.op->key) < 0)
+        c.push_back(Key{Prefix16(x.op->key, x.pfx), Slice(x.op->key), -1});
     }
   } catch (const std::bad_alloc&) {
     return Status::OutOfMemory("out of DRAM to plan a tree3 batch");
