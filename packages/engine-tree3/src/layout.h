@@ -106,12 +106,18 @@ using PoolOffset = uint64_t;
 // and persisted while no live slot refers to it, and never modified after):
 //  insert    (slab record, free slot of an existing leaf) persist the record and slots[i]
 //            together, then hashes[i] = h persisted: the fingerprint byte is the commit point.
+//            Off persistent memory, where each persist is an msync: one journal commit stores
+//            slots[i] and the word of hashes[] that holds hashes[i], with the record as its
+//            payload (the commit point; one msync).
 //  overwrite (slab record replacing a slab record) persist the new record, then the 8-byte
 //            store slots[i] = new, persisted, is the commit point; then the old record is
-//            released (garbage). When the new or the old pair is an allocation of its own,
-//            the swap and the allocation/free are one transaction.
+//            released (garbage). Off persistent memory the store is one journal commit with
+//            the new record as its payload. When the new or the old pair is an allocation of
+//            its own, the swap and the allocation/free are one transaction.
 //  remove    (slab record) hashes[i] = 0 persisted is the commit point; slots[i] = 0 follows
-//            (flushed, not fenced: a stale reference in a dead slot is harmless, I2). An own
+//            (flushed, not fenced: a stale reference in a dead slot is harmless, I2); off
+//            persistent memory one journal commit stores the hashes[] word and slots[i] stays
+//            as it was (I2 again). An own
 //            allocation: one transaction clears both and frees it. A leaf left empty is then
 //            unlinked and freed in a transaction of its own (I1).
 //  spares   kSpareGroup leaves reserved, zeroed and chained in front of the list, then one
@@ -148,9 +154,11 @@ using PoolOffset = uint64_t;
 //            and hashes[] words of leaves, so the log is checkpointed (every logged store
 //            durable, the log emptied) before any other store into a leaf and before any
 //            free: otherwise a redo would put an older commit's word over a newer direct
-//            store, or into memory reused since. Every insert, overwrite, remove, cleaner
-//            move and transaction above starts with that checkpoint (one atomic load when the
-//            log is empty); a slab's free and a publish make it themselves.
+//            store, or into memory reused since. Every direct insert, overwrite and remove
+//            (persistent memory), cleaner move and transaction above starts with that
+//            checkpoint (one atomic load when the log is empty); a slab's free and a publish
+//            that stores into leaves make it themselves (the spares' publish stores only
+//            Root::head, which no commit targets).
 
 struct Root {
   uint64_t magic;     // kRootMagic; 0 when pool creation was interrupted before initialization

@@ -358,7 +358,6 @@ Status Tree3::Put(Slice key, Slice value) {
   if (value.size() > kMaxValueSize) return TooLong("value", value.size());
   Status outside = pmemkv::CheckOutsideTx();  // direct stores never join a caller's transaction
   if (!outside.ok()) return outside;
-  DirectWrite();
   const uint8_t h = Fingerprint(key.data(), key.size());
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
@@ -392,9 +391,25 @@ Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
   const PoolOffset old = p->slots[slot];
   const uint64_t old_bytes = At<KVSlot>(old)->bytes();
   const bool old_in_slab = InSlab(old);
+  if (carved && old_in_slab && !is_pmem_) {
+    // On a disk: one journal commit swaps the reference with the record as its payload.
+    persist_.Discard();
+    pmemkv::WordStores stores(pop_);
+    if (!stores.Set(&p->slots[slot], c.off) || !stores.AddPayload(c.kv, c.bytes)) {
+      arena_->Release(c.off, c.bytes);
+      return Status::OutOfMemory("out of DRAM for a tree3 overwrite");
+    }
+    pmemkv::ActionList none(pop_);
+    (void)stores.Commit(journal_, none);  // no actions and one store: the journal, which cannot fail
+    CrashPoint("overwrite: slot swapped by a journal commit");
+    ExcludeReaders([&] { leaf->slot[slot].kv = c.kv; });
+    arena_->Release(old, old_bytes);
+    return Status::OK();
+  }
   persist_.Persist();  // the carved record is durable before anything refers to it
   if (carved && old_in_slab) {
     CrashPoint("overwrite: new pair persisted");
+    DirectWrite();
     __atomic_store_n(&p->slots[slot], c.off, __ATOMIC_RELEASE);
     pmemobj_persist(pop_, &p->slots[slot], sizeof(PoolOffset));
     CrashPoint("overwrite: slot swapped");
@@ -433,7 +448,30 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
   Leaf* const p = leaf->pleaf;
   const int slot = leaf->FreeSlot();
   Carved c;
-  if (Carve(key, value, /*may_clean=*/true, &c)) {
+  if (Carve(key, value, /*may_clean=*/true, &c) && !is_pmem_) {
+    // On a disk: one journal commit sets the reference and the fingerprint word, with the
+    // record as its payload.
+    persist_.Discard();
+    uint8_t want[kLeafSlots];
+    std::memcpy(want, p->hashes, sizeof(want));
+    want[slot] = h;
+    pmemkv::WordStores stores(pop_);
+    if (!stores.Set(&p->slots[slot], c.off) || !SetChangedFingerprints(stores, p, want) ||
+        !stores.AddPayload(c.kv, c.bytes)) {
+      arena_->Release(c.off, c.bytes);
+      return Status::OutOfMemory("out of DRAM for a tree3 insert");
+    }
+    pmemkv::ActionList none(pop_);
+    (void)stores.Commit(journal_, none);  // no actions and two stores: the journal, which cannot fail
+    CrashPoint("insert: committed by the journal");
+    ExcludeReaders([&] {
+      leaf->Set(slot, h, pfx, c.kv);
+      count_++;
+    });
+    return Status::OK();
+  }
+  if (c.kv != nullptr) {
+    DirectWrite();
     p->slots[slot] = c.off;
     persist_.Add(&p->slots[slot], sizeof(PoolOffset));
     persist_.Persist();
@@ -850,7 +888,6 @@ Status Tree3::Exists(Slice key) {
 Status Tree3::Remove(Slice key) {
   Status outside = pmemkv::CheckOutsideTx();
   if (!outside.ok()) return outside;
-  DirectWrite();
   const uint64_t pfx = KeyPrefix(key);
   InnerTree::Path path;
   LeafNode* leaf = tree_.Find(key, pfx, &path);
@@ -863,7 +900,20 @@ Status Tree3::Remove(Slice key) {
   const bool in_slab = InSlab(old);
   const bool empties = leaf->count == 1;
   bool unlinked = false;
-  if (in_slab) {
+  if (in_slab && !is_pmem_) {
+    // On a disk: one journal commit clears the fingerprint word (the slot's reference stays:
+    // a dead slot's reference means nothing, I2).
+    uint8_t want[kLeafSlots];
+    std::memcpy(want, p->hashes, sizeof(want));
+    want[slot] = 0;
+    pmemkv::WordStores stores(pop_);
+    if (!SetChangedFingerprints(stores, p, want)) return Status::OutOfMemory("out of DRAM for a tree3 remove");
+    pmemkv::ActionList none(pop_);
+    (void)stores.Commit(journal_, none);  // no actions and one store: the journal, which cannot fail
+    CrashPoint("remove: fingerprint cleared by a journal commit");
+    if (empties) unlinked = DirectTx([&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
+  } else if (in_slab) {
+    DirectWrite();
     p->hashes[slot] = 0;
     pmemobj_persist(pop_, &p->hashes[slot], sizeof(p->hashes[slot]));
     CrashPoint("remove: fingerprint cleared");

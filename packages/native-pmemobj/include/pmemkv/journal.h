@@ -106,6 +106,10 @@ class RangePersister {
       hi_ = std::max(hi_, c + n);
     }
   }
+  // Forgets the ranges added since the last Persist, for a caller that makes them durable by
+  // other means (a journal commit's payload). On persistent memory their flushes were issued
+  // already and are fenced by the next Persist or commit.
+  void Discard() noexcept { lo_ = hi_ = nullptr; }
   // Every range added since the last Persist is durable when this returns.
   void Persist() noexcept {
     if (is_pmem_) {

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -73,11 +74,21 @@ inline int RunAll() {
     return 2;
   }
   Dir() = tmpl;
-  // PMEMKV_TEST_FILTER=<text>: only the tests whose name contains it (while working on one).
+  // PMEMKV_TEST_FILTER=<text>[,<text>...]: only the tests whose name contains one of them.
   const char* filter = getenv("PMEMKV_TEST_FILTER");
+  const auto selected = [filter](const std::string& name) {
+    if (filter == nullptr) return true;
+    const std::string list(filter);
+    for (size_t at = 0; at <= list.size();) {
+      const size_t end = std::min(list.find(',', at), list.size());
+      if (end > at && name.find(list.substr(at, end - at)) != std::string::npos) return true;
+      at = end + 1;
+    }
+    return false;
+  };
   size_t ran = 0;
   for (const Registered& t : Tests()) {
-    if (filter != nullptr && std::string(t.name).find(filter) == std::string::npos) continue;
+    if (!selected(t.name)) continue;
     ran++;
     const int before = Failures();
     t.fn();
