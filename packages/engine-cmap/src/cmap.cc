@@ -867,8 +867,7 @@ bool CMap::SplitSome(uint64_t k) noexcept {
     if (!OID_IS_NULL(*head)) __builtin_prefetch(Direct(*head));
   }
   bool ok = true;
-  ActionList acts(pop_);  // stays empty: the split is all stores, committed through the journal
-  WordStores stores(pop_);
+  WordStores stores(pop_);  // the split is all stores, committed through the journal
   ok = stores.Set(&root_->bucket_count, n + k);
   for (size_t live = k; ok && live > 0;) {
     size_t kept = 0;
@@ -889,7 +888,7 @@ bool CMap::SplitSome(uint64_t k) noexcept {
     }
     live = kept;
   }
-  ok = ok && stores.Commit(journal_, acts).ok();  // no DRAM for the list or no room to log it: nothing changed
+  ok = ok && stores.Commit(journal_).ok();  // no DRAM for the list or no room to log it: nothing changed
   if (ok) bucket_count_.store(n + k, std::memory_order_release);
   for (size_t i = nids; i-- > 0;) stripes_[ids[i]].lock.unlock();
   return ok;

@@ -50,10 +50,6 @@ uint64_t JournalRecordsFor(uint64_t pool_bytes) {
   return 1024;
 }
 
-}  // namespace
-
-namespace {
-
 uint64_t LeafFlags(const pmemkv::Pool& pool, bool typed) {
   const uint64_t headerless =
       typed ? 0 : pmemkv::AllocClasses::RegisterHeaderless(pool.get(), kLeafBytes, kLeafAlignment, pool.size());
@@ -399,8 +395,7 @@ Status Tree3::Overwrite(LeafNode* leaf, int slot, Slice key, Slice value) {
       arena_->Release(c.off, c.bytes);
       return Status::OutOfMemory("out of DRAM for a tree3 overwrite");
     }
-    pmemkv::ActionList none(pop_);
-    (void)stores.Commit(journal_, none);  // no actions and one store: the journal, which cannot fail
+    (void)stores.Commit(journal_);  // one store: the journal, which cannot fail
     CrashPoint("overwrite: slot swapped by a journal commit");
     ExcludeReaders([&] { leaf->slot[slot].kv = c.kv; });
     arena_->Release(old, old_bytes);
@@ -452,17 +447,12 @@ Status Tree3::PutInLeaf(LeafNode* leaf, Slice key, Slice value, uint8_t h, uint6
     // On a disk: one journal commit sets the reference and the fingerprint word, with the
     // record as its payload.
     persist_.Discard();
-    uint8_t want[kLeafSlots];
-    std::memcpy(want, p->hashes, sizeof(want));
-    want[slot] = h;
     pmemkv::WordStores stores(pop_);
-    if (!stores.Set(&p->slots[slot], c.off) || !SetChangedFingerprints(stores, p, want) ||
-        !stores.AddPayload(c.kv, c.bytes)) {
+    if (!stores.Set(&p->slots[slot], c.off) || !SetFingerprint(stores, p, slot, h) || !stores.AddPayload(c.kv, c.bytes)) {
       arena_->Release(c.off, c.bytes);
       return Status::OutOfMemory("out of DRAM for a tree3 insert");
     }
-    pmemkv::ActionList none(pop_);
-    (void)stores.Commit(journal_, none);  // no actions and two stores: the journal, which cannot fail
+    (void)stores.Commit(journal_);  // two stores: the journal, which cannot fail
     CrashPoint("insert: committed by the journal");
     ExcludeReaders([&] {
       leaf->Set(slot, h, pfx, c.kv);
@@ -731,8 +721,7 @@ Status Tree3::JournalSplit(LeafNode* leaf, LeafNode* spare, uint64_t move, const
        SetChangedFingerprints(stores, old_p, old_h) && SetChangedFingerprints(stores, new_p, new_h);
   if (!ok) return Status::OutOfMemory("out of DRAM for a tree3 split");
   CrashPoint("split: spare filled");
-  pmemkv::ActionList none(pop_);
-  Status s = stores.Commit(journal_, none);
+  Status s = stores.Commit(journal_);
   if (s.ok()) CrashPoint("split: committed");
   return s;
 }
@@ -745,6 +734,13 @@ bool Tree3::SetChangedFingerprints(pmemkv::WordStores& stores, Leaf* p, const ui
     if (value != have && !stores.Set(reinterpret_cast<uint64_t*>(p->hashes + 8 * w), value)) return false;
   }
   return true;
+}
+
+bool Tree3::SetFingerprint(pmemkv::WordStores& stores, Leaf* p, int slot, uint8_t h) noexcept {
+  uint8_t want[kLeafSlots];
+  std::memcpy(want, p->hashes, sizeof(want));
+  want[slot] = h;
+  return SetChangedFingerprints(stores, p, want);
 }
 
 bool Tree3::PendingSplits::Ready() noexcept {
@@ -793,9 +789,8 @@ bool Tree3::AddSplitStores(pmemkv::WordStores& stores, const std::vector<LeafNod
 void Tree3::FlushSplits() noexcept {
   PendingSplits& p = *pending_splits_;
   if (p.payload.empty()) return;
-  pmemkv::ActionList none(pop_);
   (void)AddSplitStores(p.flush, {});
-  (void)p.flush.Commit(journal_, none);  // empty acts and Fits: the journal, which cannot fail
+  (void)p.flush.Commit(journal_);  // it fits: the journal, which cannot fail
   CrashPoint("batch: splits committed");
   p.payload.clear();
   p.leaves.clear();
@@ -903,13 +898,9 @@ Status Tree3::Remove(Slice key) {
   if (in_slab && !is_pmem_) {
     // On a disk: one journal commit clears the fingerprint word (the slot's reference stays:
     // a dead slot's reference means nothing, I2).
-    uint8_t want[kLeafSlots];
-    std::memcpy(want, p->hashes, sizeof(want));
-    want[slot] = 0;
     pmemkv::WordStores stores(pop_);
-    if (!SetChangedFingerprints(stores, p, want)) return Status::OutOfMemory("out of DRAM for a tree3 remove");
-    pmemkv::ActionList none(pop_);
-    (void)stores.Commit(journal_, none);  // no actions and one store: the journal, which cannot fail
+    if (!SetFingerprint(stores, p, slot, 0)) return Status::OutOfMemory("out of DRAM for a tree3 remove");
+    (void)stores.Commit(journal_);  // one store: the journal, which cannot fail
     CrashPoint("remove: fingerprint cleared by a journal commit");
     if (empties) unlinked = DirectTx([&]() -> Status { return TxUnlinkLeaf(leaf); }).ok();
   } else if (in_slab) {

@@ -207,6 +207,8 @@ class Tree3 final : public pmemkv::Engine {
   // Adds a store for every 8-byte word of p's fingerprints that differs from `want`. false when
   // DRAM ran out.
   static bool SetChangedFingerprints(pmemkv::WordStores& stores, Leaf* p, const uint8_t* want) noexcept;
+  // The store of the hashes[] word that holds slot's fingerprint, set to h.
+  static bool SetFingerprint(pmemkv::WordStores& stores, Leaf* p, int slot, uint8_t h) noexcept;
   // SplitLeaf's DRAM step once either persistent step committed: `node` is the new leaf.
   void FinishSplit(LeafNode* leaf, LeafNode* node, uint64_t move, const SplitInsert* ins, int key_slot,
                    const KVSlot* kv, bool new_goes_right, const InnerTree::Path& path, InnerTree::SplitPlan* plan) noexcept;

@@ -728,6 +728,22 @@ void ApplyBatch(const std::vector<pmemkv::BatchOp>& ops, Model* m) {
   }
 }
 
+// Reopens the pool a crash case left at `work` into *t and checks Verify; prints why not
+// (`what`: the case, `step`: the crash point) and returns false when either fails.
+bool ReopenVerified(const std::string& work, const char* what, int step, std::unique_ptr<tree3::Tree3>* t) {
+  const pmemkv::Status s = OpenTree(work, 0, t);
+  if (!s.ok()) {
+    std::fprintf(stderr, "case '%s': after step %d the pool does not open: %s\n", what, step, s.message().c_str());
+    return false;
+  }
+  const std::string v = (*t)->Verify();
+  if (!v.empty()) {
+    std::fprintf(stderr, "case '%s': after step %d: Verify: %s\n", what, step, v.c_str());
+    return false;
+  }
+  return true;
+}
+
 // Deterministic crash injection: for each case and each crash point k the operation passes, a
 // forked child opens a copy of the prepared pool, runs the operation and is killed (SIGKILL)
 // at point k. Reopening must give the state before the operation or the state after it (a
@@ -836,16 +852,7 @@ void TestCrashPoints() {
         },
         [&](const pmemkv::testing::CrashOutcome& o) {
           std::unique_ptr<tree3::Tree3> t;
-          pmemkv::Status s = OpenTree(work, 0, &t);
-          if (!s.ok()) {
-            std::fprintf(stderr, "case '%s': after step %d the pool does not open: %s\n", c.name, o.step, s.message().c_str());
-            return false;
-          }
-          const std::string v = t->Verify();
-          if (!v.empty()) {
-            std::fprintf(stderr, "case '%s': after step %d: Verify: %s\n", c.name, o.step, v.c_str());
-            return false;
-          }
+          if (!ReopenVerified(work, c.name, o.step, &t)) return false;
           const Entries got = Dump(t.get());
           const bool is_before = got == want_before, is_after = got == want_after;
           if (!(o.killed ? is_before || is_after : is_after)) {
@@ -945,16 +952,7 @@ void TestDirectWritesAfterABatch() {
         },
         [&](const pmemkv::testing::CrashOutcome& o) {
           std::unique_ptr<tree3::Tree3> t;
-          pmemkv::Status s = OpenTree(work, 0, &t);
-          if (!s.ok()) {
-            std::fprintf(stderr, "after a batch, %s: step %d: the pool does not open: %s\n", f.name, o.step, s.message().c_str());
-            return false;
-          }
-          const std::string v = t->Verify();
-          if (!v.empty()) {
-            std::fprintf(stderr, "after a batch, %s: step %d: Verify: %s\n", f.name, o.step, v.c_str());
-            return false;
-          }
+          if (!ReopenVerified(work, f.name, o.step, &t)) return false;
           const Entries got = Dump(t.get());
           const bool ok = o.killed ? std::find(states.begin(), states.end(), got) != states.end() : got == states.back();
           if (!ok)

@@ -31,14 +31,20 @@ function makePool(name: string): string {
   return poolPath;
 }
 
-test('a version 1 root is upgraded to version 3 on open, with every pair', () => {
-  const poolPath = makePool('v1.pool');
+/** A pool of 500 pairs whose root is rewritten to say `version`: its path, root offset and the bytes written. */
+function poolOfVersion(name: string, version: bigint): { poolPath: string; root: number; file: Buffer } {
+  const poolPath = makePool(name);
   const file = fs.readFileSync(poolPath);
   const root = rootOf(file);
   expect(file.readBigUInt64LE(root + VERSION_AT)).toBe(3n);
-  file.writeBigUInt64LE(1n, root + VERSION_AT);
-  file.writeBigUInt64LE(0n, root + JOURNAL_AT);  // version 1 had no journal
+  file.writeBigUInt64LE(version, root + VERSION_AT);
+  if (version === 1n) file.writeBigUInt64LE(0n, root + JOURNAL_AT);  // version 1 had no journal
   fs.writeFileSync(poolPath, file);
+  return { poolPath, root, file };
+}
+
+test('a version 1 root is upgraded to version 3 on open, with every pair', () => {
+  const { poolPath, root } = poolOfVersion('v1.pool', 1n);
   const db = openTree3(poolPath);
   expect(db.countAll()).toBe(500);
   expect(db.get(Buffer.from('key-7'))?.toString()).toBe('value-7');
@@ -53,11 +59,7 @@ test('a version 1 root is upgraded to version 3 on open, with every pair', () =>
 });
 
 test('a version 2 root is upgraded to version 3 on open, with every pair, and grows on', () => {
-  const poolPath = makePool('v2.pool');
-  const file = fs.readFileSync(poolPath);
-  const root = rootOf(file);
-  file.writeBigUInt64LE(2n, root + VERSION_AT);
-  fs.writeFileSync(poolPath, file);
+  const { poolPath, root } = poolOfVersion('v2.pool', 2n);
   const db = openTree3(poolPath);
   expect(db.countAll()).toBe(500);
   for (let i = 500; i < 3000; i++) db.put(Buffer.from(`key-${i}`), Buffer.from(`value-${i}`));
@@ -70,11 +72,7 @@ test('a version 2 root is upgraded to version 3 on open, with every pair, and gr
 });
 
 test('a version above 3 is INVALID_ARGUMENT naming both versions, and the pool is left as it was', () => {
-  const poolPath = makePool('v4.pool');
-  const file = fs.readFileSync(poolPath);
-  const root = rootOf(file);
-  file.writeBigUInt64LE(4n, root + VERSION_AT);
-  fs.writeFileSync(poolPath, file);
+  const { poolPath, root, file } = poolOfVersion('v4.pool', 4n);
   let error: { code?: string; message?: string } | undefined;
   try {
     openTree3(poolPath).close();
