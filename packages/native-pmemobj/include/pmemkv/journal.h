@@ -538,13 +538,6 @@ class WordStores {
   // fit, else the payload is persisted, the journal checkpointed (a publish stores into the
   // targets directly) and the stores become set-value actions of acts' publish (with whatever
   // acts holds). Errors as ActionList::Publish; the stores are forgotten either way.
-  // Commit with no allocation or free beside the stores: through the journal when they fit
-  // (then it cannot fail), else as one publish of set-value actions.
-  Status Commit(Journal& journal) noexcept {
-    ActionList none(reinterpret_cast<PMEMobjpool*>(base_));
-    return Commit(journal, none);
-  }
-
   Status Commit(Journal& journal, ActionList& acts) noexcept {
     struct Forget {
       WordStores& w;
@@ -565,6 +558,13 @@ class WordStores {
         return Status::OutOfMemory("no memory (DRAM) for the actions of this change");
       }
     return acts.Publish();
+  }
+
+  // Commit with no allocation or free beside the stores: through the journal when they fit
+  // (then it cannot fail), else as one publish of set-value actions.
+  Status Commit(Journal& journal) noexcept {
+    ActionList none(reinterpret_cast<PMEMobjpool*>(base_));
+    return Commit(journal, none);
   }
 
  private:
