@@ -145,6 +145,7 @@ void CSMap::NewArena() {
 }
 
 void CSMap::FreeAllNodes() noexcept {
+  seek_.Clear();
   for (Node* n = head()->next[0].load(std::memory_order_relaxed); n != nullptr;) {
     Node* next = n->next[0].load(std::memory_order_relaxed);
     std::free(n);
@@ -449,16 +450,18 @@ Status CSMap::Recover() {
     FreeAllNodes();
     return NoDram("csmap's hash index on open");
   }
+  if (bytewise_) seek_.Rebuild(head(), found.size());  // a hint: without DRAM for it, searches start at the head
   stripes_[0].count.store(static_cast<int64_t>(found.size()), std::memory_order_release);
   return Status::OK();
 }
 // Searches: readers follow links with acquire loads (a node is complete before the release
 // store that links it). A node already compared at the level above is not compared again.
-int CSMap::Find(Slice key, Node** preds, Node** succs) const noexcept {
+int CSMap::Find(Slice key, Node** preds, Node** succs, int height) const noexcept {
   int found = -1;
-  Node* pred = head();
+  int top = 0;
+  Node* pred = SearchStart(key, height, &top);
   const Node* known = nullptr;  // a node found >= key at a higher level
-  for (int l = kMaxHeight - 1; l >= 0; l--) {
+  for (int l = top; l >= 0; l--) {
     Node* curr = pred->next[l].load(std::memory_order_acquire);
     while (curr != nullptr) {
       if (curr == known) break;
@@ -483,9 +486,10 @@ int CSMap::Find(Slice key, Node** preds, Node** succs) const noexcept {
 }
 
 Node* CSMap::FindNode(Slice key) const noexcept {
-  Node* pred = head();
+  int top = 0;
+  Node* pred = SearchStart(key, 1, &top);
   const Node* known = nullptr;
-  for (int l = kMaxHeight - 1; l >= 0; l--) {
+  for (int l = top; l >= 0; l--) {
     Node* curr = pred->next[l].load(std::memory_order_acquire);
     while (curr != nullptr && curr != known) {
       const int c = Compare(curr->key(), key);
@@ -502,9 +506,10 @@ Node* CSMap::FindNode(Slice key) const noexcept {
 }
 
 Node* CSMap::FindGreater(Slice target, bool inclusive) const noexcept {
-  Node* pred = head();
+  int top = 0;
+  Node* pred = SearchStart(target, 1, &top);
   Node* curr = nullptr;
-  for (int l = kMaxHeight - 1; l >= 0; l--) {
+  for (int l = top; l >= 0; l--) {
     curr = pred->next[l].load(std::memory_order_acquire);
     while (curr != nullptr) {
       const int c = Compare(curr->key(), target);
@@ -517,8 +522,9 @@ Node* CSMap::FindGreater(Slice target, bool inclusive) const noexcept {
 }
 
 Node* CSMap::FindLess(Slice target, bool inclusive) const noexcept {
-  Node* pred = head();
-  for (int l = kMaxHeight - 1; l >= 0; l--) {
+  int top = 0;
+  Node* pred = SearchStart(target, 1, &top);
+  for (int l = top; l >= 0; l--) {
     for (Node* curr = pred->next[l].load(std::memory_order_acquire); curr != nullptr;
          curr = pred->next[l].load(std::memory_order_acquire)) {
       const int c = Compare(curr->key(), target);
@@ -821,7 +827,10 @@ Status CSMap::Put(Slice key, Slice value) {
   Status s = PutLocked(key, value, hash, &grow);
   if (s.code() == pmemkv::Code::kOutOfMemory && CleanForRoom(Record::Bytes(key.size(), value.size())))
     s = PutLocked(key, value, hash, &grow);
-  if (grow) MaybeGrow();
+  if (grow) {
+    MaybeGrow();
+    MaybeRebuildSeek();
+  }
   if (s.ok()) MaybeClean(1);
   return s;
 }
@@ -835,12 +844,13 @@ Status CSMap::PutLocked(Slice key, Slice value, uint64_t hash, bool* grow) {
   const uint64_t fresh = NewRecord(key, value, Write::kLive, nullptr, pmemkv::SlabArena::kForWrite, &no_dram);
   if (fresh == 0) return no_dram ? NoDram("this put") : PoolFull(Record::Bytes(key.size(), value.size()));
   Node* node = nullptr;  // the new node, made once the key is known to be missing
+  const int height = RandomHeight();  // its height, known first so that Find searches no higher
   Node* preds[kMaxHeight];
   Node* succs[kMaxHeight];
   for (unsigned spins = 0;; Backoff(&spins)) {
     Node* n = Lookup(key, hash);
     if (n == nullptr) {
-      const int found = Find(key, preds, succs);  // also the insertion point, when missing
+      const int found = Find(key, preds, succs, height);  // also the insertion point, when missing
       if (found >= 0) n = succs[found];
     }
     if (n != nullptr) {
@@ -858,7 +868,7 @@ Status CSMap::PutLocked(Slice key, Slice value, uint64_t hash, bool* grow) {
       return Status::OK();
     }
     if (node == nullptr) {
-      node = Node::New(key, hash, RandomHeight());
+      node = Node::New(key, hash, height);
       if (node == nullptr) {
         Retire(fresh);  // never any node's: a put that failed leaves no live record
         return NoDram("a csmap index node");
@@ -898,7 +908,7 @@ Status CSMap::Exists(Slice key) {
 // under its value_lock; the node is then marked (the removal's linearization point, after it is
 // durable), unlinked under its predecessors' locks, and retired to the epoch domain once no
 // guard of this thread holds it.
-Status CSMap::RemoveLocked(Slice key) {
+Status CSMap::RemoveLocked(Slice key, bool* shrunk) {
   SharedGate gate(*this);
   journal_.Checkpoint();  // before any direct store into the pool (csmap.h: journal_)
   Node* victim = nullptr;
@@ -934,12 +944,16 @@ Status CSMap::RemoveLocked(Slice key) {
     victim->link_lock.unlock();
   }
   AddCount(gate.stripe(), -1);
+  seek_.Forget(victim);  // out of every table a reader can reach before it can be freed
   Epochs::Retire(victim);
+  if ((gate.stripe().count.load(std::memory_order_relaxed) & 255) == 0) *shrunk = true;
   return Status::OK();
 }
 
 Status CSMap::Remove(Slice key) {
-  Status s = RemoveLocked(key);
+  bool shrunk = false;
+  Status s = RemoveLocked(key, &shrunk);
+  if (shrunk) MaybeRebuildSeek();
   if (s.ok()) MaybeClean(1);
   return s;
 }
@@ -1038,9 +1052,13 @@ Status CSMap::Batch(const std::vector<pmemkv::BatchOp>& ops) {
   Status s = BatchLocked(ops, &retired, &no_room);
   if (no_room && CleanLocked(arena_->max_record(), UINT64_MAX) > 0) s = BatchLocked(ops, &retired, &no_room);
   UnlockGate();
-  for (Node* n : retired) Epochs::Retire(n);
+  for (Node* n : retired) {
+    seek_.Forget(n);  // out of every table a reader can reach before it can be freed
+    Epochs::Retire(n);
+  }
   if (s.ok()) {
     MaybeGrow();
+    MaybeRebuildSeek();
     MaybeClean(ops.size());
   }
   return s;
@@ -1137,7 +1155,7 @@ Status CSMap::BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<N
   int64_t delta = 0;
   for (const Step& st : steps) {
     if (st.created != nullptr) {
-      Find(st.plan->op->key, preds, succs);
+      Find(st.plan->op->key, preds, succs, st.created->height);
       st.created->record.store(st.fresh, std::memory_order_relaxed);
       Link(st.created, preds, succs);
       delta++;
@@ -1201,7 +1219,7 @@ std::string CSMap::Verify() const {
   if (!scan.v1.empty()) return "the pool holds version 1 records";
   if (!scan.dead_large.empty()) return "the pool holds dead large records";
   if (scan.max_seq >= next_seq_.load()) return "a record's seq is not below the next seq";
-  return "";
+  return seek_.Verify(head());
 }
 
 }  // namespace csmap

@@ -58,6 +58,7 @@
 #include "hash_index.h"
 #include "layout.h"
 #include "node.h"
+#include "seek_index.h"
 
 namespace csmap {
 
@@ -110,6 +111,8 @@ class CSMap final : public pmemkv::Engine {
   void CleanAllForTest(uint64_t min_garbage);
   // Buckets of the hash index (for tests and diagnostics).
   uint64_t IndexBuckets() const noexcept { return index_.buckets(); }
+  // Entries of the seek index (for tests and diagnostics).
+  uint64_t SeekEntries() const noexcept { return seek_.entries(); }
   // The comparator name stored in the pool.
   std::string StoredComparator() const;
 
@@ -177,9 +180,23 @@ class CSMap final : public pmemkv::Engine {
   PMEMoid Oid(uint64_t off) const noexcept { return PMEMoid{uuid_lo_, off}; }
 
   // Searches `key`: preds[l] is the last node before key at level l (the head when none) and
-  // succs[l] the node after it. Returns the highest level at which succs[l] holds key, or -1.
+  // succs[l] the node after it, for every level below `height` at least (all levels by
+  // default: a shorter search may start from a SeekIndex entry and leave the upper levels
+  // unset). Returns the highest level found at which succs[l] holds key, or -1.
   // REQUIRES: inside an Epochs::Guard.
-  int Find(pmemkv::Slice key, Node** preds, Node** succs) const noexcept;
+  int Find(pmemkv::Slice key, Node** preds, Node** succs, int height = kMaxHeight) const noexcept;
+  // Where a search that needs levels below `height` only starts: a SeekIndex entry (its level
+  // in *top) when one serves, else the head (*top the highest level).
+  Node* SearchStart(pmemkv::Slice key, int height, int* top) const noexcept {
+    if (bytewise_ && height <= SeekIndex::kLevel + 1) {
+      if (Node* n = seek_.Start(pmemkv::Prefix16(key))) {
+        *top = SeekIndex::kLevel;
+        return n;
+      }
+    }
+    *top = kMaxHeight - 1;
+    return head();
+  }
   // The node holding key (live or not), or null. REQUIRES: inside an Epochs::Guard.
   Node* FindNode(pmemkv::Slice key) const noexcept;
   // The same through the hash index, searching the list only when the index cannot tell.
@@ -212,6 +229,10 @@ class CSMap final : public pmemkv::Engine {
   void LockGate() noexcept;
   void UnlockGate() noexcept;
   uint64_t TotalCount() const noexcept;
+  // Rebuilds the seek index when it is stale (never waits for another rebuild).
+  void MaybeRebuildSeek() noexcept {
+    if (bytewise_) seek_.MaybeRebuild(head(), TotalCount());
+  }
   // Grows the hash index when it is crowded (all writers excluded while it is rebuilt). Never
   // waits for another growth. REQUIRES: the calling thread holds no gate stripe.
   void MaybeGrow() noexcept;
@@ -251,7 +272,8 @@ class CSMap final : public pmemkv::Engine {
 
   // Put under the gate; *grow is set when the hash index may need to grow afterwards.
   pmemkv::Status PutLocked(pmemkv::Slice key, pmemkv::Slice value, uint64_t hash, bool* grow);
-  pmemkv::Status RemoveLocked(pmemkv::Slice key);
+  // *shrunk is set when the seek index may be stale afterwards.
+  pmemkv::Status RemoveLocked(pmemkv::Slice key, bool* shrunk);
   pmemkv::Status BatchLocked(const std::vector<pmemkv::BatchOp>& ops, std::vector<Node*>* retired, bool* no_room);
 
   const std::unique_ptr<pmemkv::Pool> pool_;
@@ -279,6 +301,7 @@ class CSMap final : public pmemkv::Engine {
 
   Head head_;
   HashIndex index_;
+  SeekIndex seek_;  // bytewise comparators only
   std::unique_ptr<GateStripe[]> stripes_;
   pmemkv::RwSpinLock grow_lock_;  // held (try_lock only) by the thread growing index_
 };

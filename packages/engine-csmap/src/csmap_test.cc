@@ -11,7 +11,9 @@
 
 #include <pmemkv/crash_point.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -429,6 +431,102 @@ PMEMKV_TEST(LookupsNeverMissDuringIndexGrowth) {
   CHECK(lookups > 0);
   CHECK(AsMap(e).IndexBuckets() > buckets_before);
   CHECK(AsMap(e).Verify().empty());
+}
+
+// Searches that start from the seek index (seek_index.h) while writers fill and empty the map
+// around a set of stable keys, so that tables are rebuilt and entries forgotten under them: a
+// seek to a stable key lands on it, a seek to a missing one on the next key above it, and a
+// stable key is always found. Afterwards the table is checked against the list, and again
+// after removes that forget entries and batches that add and remove tall nodes.
+PMEMKV_TEST(SeeksFromTheSeekIndexStayExactWhileItIsRebuilt) {
+  std::unique_ptr<Engine> e;
+  CHECK_OK(OpenMap(MakeConfig("seek", 128 * kMiB), &e));
+  constexpr int kStable = 300, kChurn = 30000, kRounds = 3;
+  // Stable keys "k<even>", churned keys "k<odd>": every churned key lies between two stable ones.
+  const auto key = [](int i) {
+    char b[16];
+    std::snprintf(b, sizeof b, "k%07d", i);
+    return std::string(b);
+  };
+  for (int i = 0; i < kStable; i++) CHECK_OK(e->Put(key(2 * i * (kChurn / kStable)), "s"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0}, writes_failed{0};
+  std::atomic<uint64_t> seeks{0};
+  std::thread writer([&] {
+    std::mt19937 rng(7);
+    for (int r = 0; r < kRounds; r++) {
+      std::vector<int> order(kChurn);
+      for (int i = 0; i < kChurn; i++) order[i] = 2 * i + 1;
+      std::shuffle(order.begin(), order.end(), rng);
+      for (int k : order)
+        if (!e->Put(key(k), "c").ok()) writes_failed++;
+      std::shuffle(order.begin(), order.end(), rng);
+      for (int k : order)
+        if (!e->Remove(key(k)).ok()) writes_failed++;
+    }
+    stop = true;
+  });
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; r++) {
+    readers.emplace_back([&, r] {
+      std::unique_ptr<Cursor> cur;
+      if (!e->NewCursor(&cur).ok()) {
+        wrong++;
+        return;
+      }
+      for (int i = r; !stop; i = (i + 13) % kStable) {
+        const int s = 2 * i * (kChurn / kStable);
+        cur->Seek(key(s));
+        if (!cur->Valid() || cur->key() != key(s)) wrong++;
+        // Just below the stable key: every key between is churned or absent, so the seek lands
+        // on a churned key or on the stable one, never past it.
+        const std::string below = key(s - 1) + "~";
+        if (s > 0) {
+          cur->Seek(below);
+          if (!cur->Valid() || cur->key() < below || cur->key() > key(s)) wrong++;
+        }
+        cur->SeekForPrev(key(s));
+        if (!cur->Valid() || cur->key() != key(s)) wrong++;
+        if (!e->Exists(key(s)).ok()) wrong++;
+        seeks++;
+      }
+    });
+  }
+  writer.join();
+  for (auto& t : readers) t.join();
+  CHECK(writes_failed == 0);
+  CHECK(wrong == 0);
+  CHECK(seeks > 0);
+  CHECK(AsMap(e).Verify().empty());
+
+  // Single-threaded: a table with entries, kept exact across removes and batches.
+  for (int i = 0; i < kChurn; i++) CHECK_OK(e->Put(key(2 * i + 1), "c"));
+  CHECK(AsMap(e).SeekEntries() > 0);
+  CHECK(AsMap(e).Verify().empty());
+  for (int i = 0; i < kChurn; i += 3) CHECK_OK(e->Remove(key(2 * i + 1)));
+  CHECK(AsMap(e).Verify().empty());
+  std::vector<pmemkv::BatchOp> ops;
+  for (int i = 1; i < kChurn; i += 3) {
+    const std::string k = key(2 * i + 1);
+    ops.push_back({i % 2 == 0, k, "b"});
+  }
+  CHECK_OK(e->Batch(ops));
+  CHECK(AsMap(e).Verify().empty());
+  // Reopened: the table is rebuilt from the list, and seeks agree with a walk.
+  const std::vector<std::pair<std::string, std::string>> before = Walk(*e, false);
+  e.reset();
+  CHECK_OK(OpenMap(MakeConfig("seek", 128 * kMiB), &e));
+  CHECK(AsMap(e).SeekEntries() > 0);
+  CHECK(AsMap(e).Verify().empty());
+  CHECK(Walk(*e, false) == before);
+  std::unique_ptr<Cursor> cur;
+  CHECK_OK(e->NewCursor(&cur));
+  for (size_t i = 0; i < before.size(); i += 97) {
+    cur->Seek(before[i].first);
+    CHECK(cur->Valid() && cur->key() == before[i].first);
+    cur->Seek(before[i].first + "\x01");
+    CHECK(i + 1 < before.size() ? cur->Valid() && cur->key() == before[i + 1].first : !cur->Valid());
+  }
 }
 
 // Opens a closed pool through libpmemobj directly and runs edit(pop, root).
